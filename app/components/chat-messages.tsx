@@ -1,0 +1,65 @@
+import { useSelector } from "@xstate/react";
+import { useMemo } from "react";
+import type { ActorRefFrom } from "xstate";
+import { extractReply } from "../../machines/code-fence";
+import type { chatMachine } from "../../machines/chat.machine";
+import { selectDraftReply } from "../../machines/chat.selectors";
+import type { ChatMessage } from "../../machines/conversation";
+
+/**
+ * The conversation column. Model output is rendered as text (React escapes it), never as HTML; the
+ * code itself lives in the code view, so answers show a version chip in its place.
+ */
+export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
+  const messages = useSelector(chat, (s) => s.context.messages);
+  const versions = useSelector(chat, (s) => s.context.versions);
+  const draft = useSelector(chat, selectDraftReply);
+  const connecting = useSelector(chat, (s) => s.matches({ active: "requesting" }));
+
+  return (
+    <ol className="messages" aria-label="Conversation">
+      {messages.map((message, index) => (
+        <MessageItem
+          key={index}
+          message={message}
+          version={versions.findIndex((v) => v.messageIndex === index) + 1 || undefined}
+        />
+      ))}
+      {connecting && (
+        <li className="message assistant pending" aria-label="Waiting for the answer">
+          <span className="dots">Thinking</span>
+        </li>
+      )}
+      {draft && (
+        <li className="message assistant streaming" data-testid="streaming-answer">
+          <ReplyText before={draft.before} after={draft.after} chip={draft.fence === "none" ? null : draft.fence === "open" ? "Writing App.tsx…" : `Version ${versions.length + 1}`} />
+        </li>
+      )}
+    </ol>
+  );
+}
+
+function MessageItem({ message, version }: { message: ChatMessage; version?: number }) {
+  const reply = useMemo(() => (message.role === "assistant" ? extractReply(message.content) : null), [message]);
+  if (message.role === "user") {
+    return <li className="message user">{message.content}</li>;
+  }
+  const chip = reply && reply.fence !== "none" ? (version ? `Version ${version}` : "Incomplete code") : null;
+  return (
+    <li className={`message assistant ${message.state}`} data-state={message.state}>
+      <ReplyText before={reply?.before ?? message.content} after={reply?.after ?? ""} chip={chip} />
+      {message.state === "stopped" && <p className="message-note">Stopped by you; this answer is incomplete.</p>}
+      {message.state === "failed" && <p className="message-note">The answer broke off here.</p>}
+    </li>
+  );
+}
+
+function ReplyText({ before, after, chip }: { before: string; after: string; chip: string | null }) {
+  return (
+    <>
+      {before && <p className="reply-text">{before}</p>}
+      {chip && <span className="version-chip">{chip}</span>}
+      {after && <p className="reply-text">{after}</p>}
+    </>
+  );
+}

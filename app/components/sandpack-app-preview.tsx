@@ -1,0 +1,41 @@
+import { SandpackPreview, SandpackProvider, useSandpack } from "@codesandbox/sandpack-react";
+import { PREVIEW_DEPENDENCIES } from "~/lib/preview-dependencies";
+import type { PreviewSettings } from "./app-preview";
+
+/** Sandpack's own hosted bundler, used unless KILN_SANDPACK_BUNDLER_URL names a self-hosted one. */
+export const HOSTED_BUNDLER_URL = "https://2-19-8-sandpack.codesandbox.io/";
+const TAILWIND_CDN = "https://cdn.tailwindcss.com";
+
+export default function SandpackAppPreview({ code, settings }: { code: string; settings: PreviewSettings }) {
+  return (
+    <SandpackProvider
+      template="react-ts"
+      files={{ "/App.tsx": code }}
+      customSetup={{ dependencies: PREVIEW_DEPENDENCIES }}
+      options={{
+        bundlerURL: settings.bundlerUrl,
+        bundlerTimeOut: settings.timeoutMs,
+        externalResources: [TAILWIND_CDN],
+        initMode: "immediate",
+      }}
+    >
+      <PreviewOrUnavailable bundlerUrl={settings.bundlerUrl ?? HOSTED_BUNDLER_URL} />
+    </SandpackProvider>
+  );
+}
+
+function PreviewOrUnavailable({ bundlerUrl }: { bundlerUrl: string }) {
+  const { sandpack } = useSandpack();
+  if (sandpack.status === "timeout") {
+    return (
+      <div className="preview-unavailable" role="alert" data-testid="preview-unavailable">
+        <strong>Preview unavailable: cannot reach the bundler at {bundlerUrl}</strong>
+        <p>
+          The code is complete and shown in the code view; copy it to run it elsewhere. To preview without internet access, host
+          a Sandpack bundler and set <code>KILN_SANDPACK_BUNDLER_URL</code>.
+        </p>
+      </div>
+    );
+  }
+  return <SandpackPreview className="sandpack-preview" showOpenInCodeSandbox={false} showRefreshButton style={{ height: "100%" }} />;
+}

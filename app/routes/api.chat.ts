@@ -1,0 +1,10 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { refusal, relayChat } from "../../server/chat-relay.server";
+
+export function action({ request, context }: ActionFunctionArgs) {
+  return relayChat(request, context.kiln);
+}
+
+export function loader() {
+  return refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" });
+}

@@ -1,0 +1,103 @@
+/**
+ * The actor the chat machine invokes for one request: POSTs to /api/chat, reads the SSE answer and
+ * sends each wire event back to the machine as `server.<event>`. Leaving the invoking state runs the
+ * cleanup, which aborts the fetch, and the server then aborts the provider call: Stop works end to end.
+ */
+import { createParser } from "eventsource-parser";
+import { fromCallback } from "xstate";
+import { parseWireEvent, refusalBody, type WireError, type WireEvent } from "./wire-events";
+
+export interface ChatStreamInput {
+  /** `/api/chat` in the browser; an absolute URL in tests. */
+  url: string;
+  model: string;
+  messages: Array<{ role: "user" | "assistant"; content: string }>;
+  chatId?: string;
+}
+
+/** A wire event, named as the machine sees it: `server.meta`, `server.delta`, … */
+export type ServerEvent = { [E in WireEvent as `server.${E["event"]}`]: { type: `server.${E["event"]}`; data: E["data"] } }[`server.${WireEvent["event"]}`];
+
+/** The request never produced a stream: refused with a JSON error, or Kiln's server unreachable / gone. */
+export type ConnectionEvent = { type: "connection.failed"; error: WireError };
+
+export type ChatStreamEvent = ServerEvent | ConnectionEvent;
+
+export const chatStreamActor = fromCallback<{ type: "noop" }, ChatStreamInput>(({ sendBack, input }) => {
+  const abort = new AbortController();
+  const emit = (event: ChatStreamEvent) => {
+    if (!abort.signal.aborted) sendBack(event);
+  };
+  void runChatStream(input, abort.signal, emit);
+  return () => abort.abort();
+});
+
+/** The I/O of one request, separate from the actor so it can be driven directly. */
+export async function runChatStream(input: ChatStreamInput, signal: AbortSignal, emit: (event: ChatStreamEvent) => void) {
+  const lost = (message: string) => emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true } });
+  let response: Response;
+  try {
+    response = await fetch(input.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ model: input.model, messages: input.messages, ...(input.chatId ? { chatId: input.chatId } : {}) }),
+      signal,
+    });
+  } catch {
+    if (!signal.aborted) lost("Kiln's server could not be reached. Check your connection.");
+    return;
+  }
+  if (!response.ok || !response.body) {
+    emit({ type: "connection.failed", error: await refusalError(response) });
+    return;
+  }
+
+  let ended = false;
+  // Deltas that arrive in the same network read are merged into one event: one render per read,
+  // not one per token, keeps the browser smooth on fast streams.
+  let pendingText = "";
+  const flush = () => {
+    if (pendingText) emit({ type: "server.delta", data: { text: pendingText } });
+    pendingText = "";
+  };
+  const parser = createParser({
+    onEvent(message) {
+      if (ended) return;
+      const event = parseWireEvent(message.event, message.data);
+      if (!event) return;
+      if (event.event === "delta") {
+        pendingText += event.data.text;
+        return;
+      }
+      flush();
+      if (event.event === "done" || event.event === "error") ended = true;
+      emit({ type: `server.${event.event}`, data: event.data } as ServerEvent);
+    },
+  });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    while (!ended) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      flush();
+    }
+  } catch {
+    // Falls through to the check below: a broken connection is a lost stream.
+  } finally {
+    if (ended) void reader.cancel().catch(() => {});
+  }
+  if (!ended && !signal.aborted) lost("The connection to Kiln's server dropped before the answer finished.");
+}
+
+async function refusalError(response: Response): Promise<WireError> {
+  const retryable = response.status === 429 || response.status >= 500;
+  try {
+    const body = refusalBody.safeParse(await response.json());
+    if (body.success) return { ...body.data.error, retryable };
+  } catch {
+    // Not Kiln's JSON (a proxy's error page): describe it by status.
+  }
+  return { code: "server_error", message: `Kiln's server answered ${response.status}.`, retryable };
+}

@@ -1,0 +1,48 @@
+/**
+ * What the UI shows, derived from the chat machine's snapshot. Pure, so the rules ("the preview keeps
+ * the last complete version while a new one streams") are unit-tested without a browser.
+ */
+import type { SnapshotFrom } from "xstate";
+import { extractReply, type ExtractedReply } from "./code-fence";
+import type { chatMachine } from "./chat.machine";
+
+export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
+
+export type Phase = "idle" | "connecting" | "writing" | "done" | "stopped" | "error";
+
+export function selectPhase(snapshot: ChatSnapshot): Phase {
+  if (snapshot.matches({ active: "requesting" })) return "connecting";
+  if (snapshot.matches({ active: "streaming" })) return "writing";
+  if (snapshot.matches("done")) return "done";
+  if (snapshot.matches("stopped")) return "stopped";
+  if (snapshot.matches("error")) return "error";
+  return "idle";
+}
+
+export const selectIsActive = (snapshot: ChatSnapshot) => snapshot.matches("active");
+
+/** The streaming answer split into explanation and code, or null when nothing is streaming. */
+export function selectDraftReply(snapshot: ChatSnapshot): ExtractedReply | null {
+  return snapshot.matches("active") && snapshot.context.draft ? extractReply(snapshot.context.draft) : null;
+}
+
+/** The code the preview runs: always a complete version, never a half-written one. */
+export function selectPreviewCode(snapshot: ChatSnapshot): string | null {
+  return snapshot.context.versions.at(-1)?.code ?? null;
+}
+
+/** The code view: the code as it streams in, else the latest complete version. */
+export function selectCodeView(snapshot: ChatSnapshot): { code: string; writing: boolean; version: number } {
+  const draft = selectDraftReply(snapshot);
+  const versions = snapshot.context.versions;
+  if (draft && draft.fence !== "none") {
+    return { code: draft.code, writing: draft.fence === "open", version: versions.length + 1 };
+  }
+  return { code: versions.at(-1)?.code ?? "", writing: false, version: versions.length };
+}
+
+/** Version number (1-based) of the answer at `messageIndex`, if that answer produced one. */
+export function versionOfMessage(snapshot: ChatSnapshot, messageIndex: number): number | undefined {
+  const index = snapshot.context.versions.findIndex((v) => v.messageIndex === messageIndex);
+  return index >= 0 ? index + 1 : undefined;
+}

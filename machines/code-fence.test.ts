@@ -1,0 +1,284 @@
+import { describe, expect, it } from "vitest";
+import { extractReply, type FenceState } from "./code-fence";
+
+const counterApp = [
+  'import { useState } from "react";',
+  "",
+  "export default function App() {",
+  "  const [count, setCount] = useState(0);",
+  "  return (",
+  '    <div className="p-4">',
+  "      <p>Count: {count}</p>",
+  "      <button onClick={() => setCount(count + 1)}>+1</button>",
+  "    </div>",
+  "  );",
+  "}",
+].join("\n");
+
+const counterReply = [
+  "Here's a counter with a single button.",
+  "",
+  "```tsx",
+  counterApp,
+  "```",
+  "",
+  "Click the button to count up.",
+].join("\n");
+
+const likeButtonCode = [
+  'import { Heart } from "lucide-react";',
+  'import { useState } from "react";',
+  "",
+  "export default function App() {",
+  "  const [liked, setLiked] = useState(false);",
+  "  return (",
+  '    <button onClick={() => setLiked(!liked)} aria-label="like">',
+  '      <Heart fill={liked ? "red" : "none"} />',
+  "    </button>",
+  "  );",
+  "}",
+].join("\n");
+
+const installFirstReply = [
+  "First install the icon package:",
+  "",
+  "```bash",
+  "npm install lucide-react",
+  "```",
+  "",
+  "Then replace `App.tsx` with:",
+  "",
+  "```typescript",
+  likeButtonCode,
+  "```",
+  "",
+  "The `Heart` icon fills in when you like it.",
+].join("\r\n");
+
+const templateLiteralCode = [
+  "export default function App() {",
+  '  const name = "Kiln";',
+  "  const greeting = `Hello, ${name}!`;",
+  '  const hint = "wrap code in ``` fences";',
+  "  const css = `",
+  "    .title { color: teal; }",
+  "  `;",
+  "  return (",
+  "    <>",
+  "      <style>{css}</style>",
+  '      <h1 className="title">{greeting}</h1>',
+  "      <p>{hint}</p>",
+  "    </>",
+  "  );",
+  "}",
+].join("\n");
+
+const templateLiteralReply = ["Sure!", "~~~jsx", templateLiteralCode, "~~~", "It uses template literals."].join("\n");
+
+describe("extractReply", () => {
+  it("splits a tsx block from the explanation before and after it", () => {
+    expect(extractReply(counterReply)).toEqual({
+      before: "Here's a counter with a single button.",
+      code: counterApp,
+      language: "tsx",
+      fence: "closed",
+      after: "Click the button to count up.",
+    });
+  });
+
+  it.each([
+    ["```typescript", "typescript"],
+    ["```jsx", "jsx"],
+    ["```TSX", "tsx"],
+    ['``` tsx title="App.tsx"', "tsx"],
+    ["```tsx:src/App.tsx", "tsx"],
+    ["```react", "react"],
+    ["```", ""],
+  ])("reads the language of the opener %s", (opener, language) => {
+    const reply = `Here you go:\n\n${opener}\n${counterApp}\n\`\`\`\n`;
+    expect(extractReply(reply)).toMatchObject({ language, code: counterApp, fence: "closed" });
+  });
+
+  it("skips an install command block that comes before the code", () => {
+    expect(extractReply(installFirstReply)).toEqual({
+      before: "First install the icon package:\n\n```bash\nnpm install lucide-react\n```\n\nThen replace `App.tsx` with:",
+      code: likeButtonCode,
+      language: "typescript",
+      fence: "closed",
+      after: "The `Heart` icon fills in when you like it.",
+    });
+  });
+
+  it("never offers an install command as the app, even while the real code has not started", () => {
+    const reply = "Install it:\n\n```bash\nnpm install lucide-react\n```\n\nNow the component";
+    expect(extractReply(reply)).toMatchObject({ fence: "none", code: "", before: reply });
+  });
+
+  it("prefers the block with export default over an earlier helper block", () => {
+    const helper = "function useToggle(initial: boolean) {\n  return useState(initial);\n}";
+    const reply = [
+      "A hook first:",
+      "```ts",
+      helper,
+      "```",
+      "And the app:",
+      "```tsx",
+      counterApp,
+      "```",
+      "Done.",
+    ].join("\n");
+    expect(extractReply(reply)).toEqual({
+      before: ["A hook first:", "```ts", helper, "```", "And the app:"].join("\n"),
+      code: counterApp,
+      language: "tsx",
+      fence: "closed",
+      after: "Done.",
+    });
+  });
+
+  it("falls back to the first script block when none has export default", () => {
+    const reply = "```css\n.a {}\n```\n```jsx\nconst A = () => <p />;\n```\n```tsx\nconst B = 1;\n```";
+    expect(extractReply(reply)).toMatchObject({ code: "const A = () => <p />;", language: "jsx" });
+  });
+
+  it("falls back to the first non-command block when there is no script block", () => {
+    const reply = "```sh\nnpm start\n```\n```html\n<p>hi</p>\n```";
+    expect(extractReply(reply)).toMatchObject({ code: "<p>hi</p>", language: "html", fence: "closed" });
+  });
+
+  it("turns CRLF line endings into LF everywhere", () => {
+    const result = extractReply("Intro\r\n\r\n```tsx\r\nconst a = 1;\r\nconst b = 2;\r\n```\r\nOutro\r\n");
+    expect(result).toEqual({ before: "Intro", code: "const a = 1;\nconst b = 2;", language: "tsx", fence: "closed", after: "Outro" });
+  });
+
+  it("accepts a fence indented by up to three spaces and strips that indentation from the code", () => {
+    const reply = "1. Paste this:\n\n   ```tsx\n   export default function App() {\n     return <p />;\n   }\n   ```\n2. Save.";
+    expect(extractReply(reply)).toMatchObject({
+      before: "1. Paste this:",
+      code: "export default function App() {\n  return <p />;\n}",
+      fence: "closed",
+      after: "2. Save.",
+    });
+  });
+
+  it("does not treat a line indented by four spaces as a fence", () => {
+    expect(extractReply("Text\n    ```tsx\n    code\n")).toMatchObject({ fence: "none" });
+  });
+
+  it("reads ~~~ fences, which may contain ``` lines", () => {
+    const reply = "~~~tsx\nconst md = `\n```\n`;\n~~~\nAfter";
+    expect(extractReply(reply)).toMatchObject({ code: "const md = `\n```\n`;", fence: "closed", after: "After" });
+  });
+
+  it("needs a closing fence at least as long as the opener", () => {
+    const reply = "````tsx\nconst a = 1;\n```\nconst b = 2;\n````";
+    expect(extractReply(reply)).toMatchObject({ code: "const a = 1;\n```\nconst b = 2;", fence: "closed" });
+  });
+
+  it("leaves a reply without any fence as explanation", () => {
+    const reply = "export default function App() {\n  return <p>Hi</p>;\n}\n";
+    expect(extractReply(reply)).toEqual({ before: reply.trimEnd(), code: "", language: "", fence: "none", after: "" });
+  });
+
+  it("gives the partial code of an unterminated block", () => {
+    const reply = "Here:\n\n```tsx\nexport default function App() {\n  return <p>Hel";
+    expect(extractReply(reply)).toEqual({
+      before: "Here:",
+      code: "export default function App() {\n  return <p>Hel",
+      language: "tsx",
+      fence: "open",
+      after: "",
+    });
+  });
+
+  it("holds back a half-written opener line", () => {
+    expect(extractReply("Here it is:\n``")).toMatchObject({ before: "Here it is:", fence: "none" });
+    expect(extractReply("Here it is:\n```ts")).toMatchObject({ before: "Here it is:", fence: "none" });
+    expect(extractReply("Here it is:\n```ts\n")).toMatchObject({ before: "Here it is:", fence: "open", code: "" });
+  });
+
+  it("shows a last line that starts with backticks but cannot be a fence", () => {
+    expect(extractReply("Use `useState`")).toMatchObject({ before: "Use `useState`" });
+    expect(extractReply("`useState` holds the count")).toMatchObject({ before: "`useState` holds the count" });
+    expect(extractReply("```js is inline `code`")).toMatchObject({ before: "```js is inline `code`", fence: "none" });
+  });
+
+  it("holds back a half-written closing fence inside an open block", () => {
+    expect(extractReply("```tsx\nconst a = 1;\n``")).toMatchObject({ code: "const a = 1;", fence: "open" });
+    expect(extractReply("```tsx\nconst a = 1;\n```")).toMatchObject({ code: "const a = 1;", fence: "closed" });
+  });
+
+  it("keeps backticks inside code lines as code: only a line that is a fence counts", () => {
+    expect(extractReply(templateLiteralReply)).toEqual({
+      before: "Sure!",
+      code: templateLiteralCode,
+      language: "jsx",
+      fence: "closed",
+      after: "It uses template literals.",
+    });
+    const backtickReply = "```tsx\nconst s = `${a}```;\nconst fence = \"```tsx\";\n```";
+    expect(extractReply(backtickReply)).toMatchObject({ code: 'const s = `${a}```;\nconst fence = "```tsx";' });
+  });
+
+  it("reads text right after the closing fence without a blank line", () => {
+    expect(extractReply("```tsx\nconst a = 1;\n```\nLet me know if you want changes.")).toMatchObject({
+      code: "const a = 1;",
+      fence: "closed",
+      after: "Let me know if you want changes.",
+    });
+  });
+
+  it("accepts an empty code block", () => {
+    expect(extractReply("Nothing yet:\n```tsx\n```\nSorry.")).toEqual({
+      before: "Nothing yet:",
+      code: "",
+      language: "tsx",
+      fence: "closed",
+      after: "Sorry.",
+    });
+  });
+
+  it("follows an open script block at the end while no earlier block has export default", () => {
+    const streaming = "```bash\nnpm i zod\n```\n```tsx\nexport default function App() {";
+    expect(extractReply(streaming)).toMatchObject({ code: "export default function App() {", fence: "open", language: "tsx" });
+  });
+
+  describe("while streaming, on every prefix", () => {
+    const order: Record<FenceState, number> = { none: 0, open: 1, closed: 2 };
+    const halfOpener = /(^|\n) {0,3}([`~]{1,2}|(```|~~~)(tsx|typescript|jsx)[^\n]*)$/;
+
+    it.each([
+      ["a tsx reply", counterReply, /(^|\n) {0,3}`+$/],
+      ["a CRLF reply with an install block", installFirstReply, /(^|\n) {0,3}`+$/],
+      ["a ~~~ reply with backticks in the code", templateLiteralReply, /(^|\n) {0,3}~+$/],
+    ])("%s: fence moves forward, code and text only grow", (_, reply, halfCloser) => {
+      const final = extractReply(reply);
+      let previous: FenceState = "none";
+      for (let end = 0; end <= reply.length; end++) {
+        const result = extractReply(reply.slice(0, end));
+        const at = `prefix ${end}: ${JSON.stringify(reply.slice(Math.max(0, end - 20), end))}`;
+        expect(order[result.fence], at).toBeGreaterThanOrEqual(order[previous]);
+        expect(final.code.startsWith(result.code), at).toBe(true);
+        expect(final.before.startsWith(result.before), at).toBe(true);
+        expect(final.after.startsWith(result.after), at).toBe(true);
+        expect(result.before, at).not.toMatch(halfOpener);
+        expect(result.code, at).not.toMatch(halfCloser);
+        previous = result.fence;
+      }
+      expect(previous).toBe("closed");
+    });
+  });
+
+  it("stays linear on a 100 KB reply streamed in 20 000 deltas", () => {
+    const line = "      <li className=\"item\">{`row ${index}`} is here</li>\n";
+    const body = line.repeat(Math.ceil(100_000 / line.length));
+    const reply = `Long list:\n\n\`\`\`tsx\nexport default function App() {\n${body}}\n\`\`\`\nDone.`;
+    const step = Math.ceil(reply.length / 20_000);
+    const started = performance.now();
+    for (let end = step; end < reply.length; end += step) extractReply(reply.slice(0, end));
+    const elapsed = performance.now() - started;
+    expect(extractReply(reply)).toMatchObject({ fence: "closed", after: "Done." });
+    // Quadratic work per call would take minutes here; a linear pass takes well under a second.
+    expect(elapsed).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The events of `POST /api/chat`'s SSE stream (see docs/wire-protocol.md and ../shared/DESIGN.md).
+ * Shared by the server, which writes them, and the chat machine, which reads them; the schemas let
+ * the browser validate what arrives instead of trusting it.
+ */
+import { z } from "zod";
+
+export const metaData = z.object({ requestId: z.string(), provider: z.string(), model: z.string() });
+export const deltaData = z.object({ text: z.string() });
+export const retryData = z.object({ attempt: z.number(), delayMs: z.number(), reason: z.string() });
+export const fallbackData = z.object({
+  from: z.string(),
+  to: z.string(),
+  reason: z.string(),
+  model: z.string().optional(),
+});
+export const resetData = z.object({ reason: z.string() });
+export const usageData = z.object({
+  promptTokens: z.number().optional(),
+  completionTokens: z.number().optional(),
+  totalTokens: z.number().optional(),
+});
+export const doneData = z.object({ finishReason: z.string(), usage: usageData.optional() });
+export const errorData = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
+
+export const wireEventSchemas = {
+  meta: metaData,
+  delta: deltaData,
+  retry: retryData,
+  fallback: fallbackData,
+  reset: resetData,
+  done: doneData,
+  error: errorData,
+} as const;
+
+export type WireEventName = keyof typeof wireEventSchemas;
+export type WireEvent = {
+  [K in WireEventName]: { event: K; data: z.infer<(typeof wireEventSchemas)[K]> };
+}[WireEventName];
+
+export type WireError = z.infer<typeof errorData>;
+
+/** Parses one SSE event (name + JSON text) into a typed wire event; unknown or invalid ones give null. */
+export function parseWireEvent(name: string | undefined, json: string): WireEvent | null {
+  if (!name || !(name in wireEventSchemas)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const parsed = wireEventSchemas[name as WireEventName].safeParse(value);
+  return parsed.success ? ({ event: name, data: parsed.data } as WireEvent) : null;
+}
+
+/** The JSON body of a refusal sent before any stream starts (4xx/5xx). */
+export const refusalBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

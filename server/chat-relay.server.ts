@@ -1,0 +1,153 @@
+/**
+ * `POST /api/chat`: validates the request, then relays the provider's answer as Kiln's SSE wire
+ * protocol (machines/wire-events.ts). Exactly one `done` or `error` ends every stream, and the
+ * upstream request is aborted the moment the browser goes away.
+ */
+import { randomUUID } from "node:crypto";
+import type { WireEvent } from "../machines/wire-events";
+import { parseChatRequest } from "./chat-request";
+import { ProviderError } from "./provider-error.server";
+import { streamCompletion } from "./provider-stream.server";
+import type { KilnServices } from "./services.server";
+import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
+import { buildProviderMessages } from "./system-prompt";
+
+/** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
+const PING_INTERVAL_MS = 15_000;
+
+export function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+export async function relayChat(request: Request, services: KilnServices): Promise<Response> {
+  const { config, providers, logger } = services;
+  if (request.method !== "POST") {
+    return refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" });
+  }
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!/^application\/json\b/i.test(contentType)) {
+    return refusal(415, "unsupported_media_type", "Send the chat request as JSON (Content-Type: application/json).");
+  }
+  const body = await readBody(request, config.maxBodyBytes);
+  if (body === tooLarge) {
+    return refusal(413, "body_too_large", `The request is larger than the ${Math.round(config.maxBodyBytes / 1000)} kB this server accepts.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return refusal(400, "bad_json", "The request body is not valid JSON.");
+  }
+  const parsed = parseChatRequest(json);
+  if (!parsed.ok) return refusal(400, "bad_request", parsed.message);
+  const resolved = providers.resolve(parsed.value.model);
+  if (!resolved.ok) return refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message);
+
+  const target = resolved.value;
+  const requestId = randomUUID();
+  const upstream = new AbortController();
+  // Browser gone (request.signal) or response stream cancelled: either way stop the provider call.
+  request.signal.addEventListener("abort", () => upstream.abort(request.signal.reason), { once: true });
+  const encoder = new TextEncoder();
+  const startedAt = performance.now();
+  const log = {
+    requestId,
+    provider: target.provider.id,
+    model: target.model,
+    chatId: parsed.value.chatId,
+    messages: parsed.value.messages.length,
+    firstDeltaMs: undefined as number | undefined,
+    bytes: 0,
+    malformedFrames: 0,
+  };
+
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      let open = true;
+      const write = (text: string) => {
+        if (!open || upstream.signal.aborted) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          // The response was cancelled between the check and the write; cancel() aborts upstream.
+        }
+      };
+      const send = (event: WireEvent) => write(formatSseEvent(event));
+      const ping = setInterval(() => write(SSE_PING), PING_INTERVAL_MS);
+      send({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
+      let outcome = "done";
+      try {
+        for await (const event of streamCompletion({
+          target,
+          messages: buildProviderMessages(parsed.value.messages),
+          signal: upstream.signal,
+          firstByteTimeoutMs: config.firstByteTimeoutMs,
+          idleTimeoutMs: config.idleTimeoutMs,
+          onMalformedFrame: (reason) => {
+            log.malformedFrames++;
+            logger.warn({ requestId, provider: target.provider.id, reason }, "skipped a malformed frame from the provider");
+          },
+        })) {
+          if (event.type === "delta") {
+            log.firstDeltaMs ??= Math.round(performance.now() - startedAt);
+            log.bytes += Buffer.byteLength(event.text);
+            send({ event: "delta", data: { text: event.text } });
+          } else {
+            send({ event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } });
+          }
+        }
+      } catch (error) {
+        if (upstream.signal.aborted) {
+          outcome = "client_closed";
+        } else if (error instanceof ProviderError) {
+          outcome = error.code;
+          send({ event: "error", data: { code: error.code, message: error.message, retryable: error.retryable } });
+        } else {
+          outcome = "internal_error";
+          logger.error({ requestId, err: error }, "relay failed");
+          send({ event: "error", data: { code: "internal_error", message: "Kiln failed unexpectedly; try again.", retryable: true } });
+        }
+      } finally {
+        clearInterval(ping);
+        open = false;
+        try {
+          controller.close();
+        } catch {
+          // Already cancelled by the client.
+        }
+        logger.info({ ...log, outcome, durationMs: Math.round(performance.now() - startedAt) }, "chat request");
+      }
+    },
+    cancel(reason) {
+      upstream.abort(reason);
+    },
+  });
+
+  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}
+
+const tooLarge = Symbol("too large");
+
+/** Reads the body up to `limit` bytes, whatever Content-Length claims (it may be absent or lie). */
+async function readBody(request: Request, limit: number): Promise<string | typeof tooLarge> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) return tooLarge;
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return tooLarge;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

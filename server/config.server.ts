@@ -1,0 +1,279 @@
+/**
+ * Kiln's whole configuration, read from the environment (and the optional KILN_PROVIDERS file) once
+ * at start-up and validated with zod. A bad value stops the server with one line naming the variable.
+ * Every setting is documented in docs/configuration.md.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+
+export const TOGETHER_BASE_URL = "https://api.together.xyz/v1";
+export const HELICONE_TOGETHER_BASE_URL = "https://together.helicone.ai/v1";
+
+/** Models offered for Together AI when no KILN_PROVIDERS file overrides them. */
+export const TOGETHER_MODELS: ModelEntry[] = [
+  { id: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", label: "Qwen3 Coder 480B" },
+  { id: "moonshotai/Kimi-K2-Instruct-0905", label: "Kimi K2" },
+  { id: "deepseek-ai/DeepSeek-V3", label: "DeepSeek V3" },
+  { id: "meta-llama/Llama-3.3-70B-Instruct-Turbo", label: "Llama 3.3 70B" },
+];
+
+export interface ModelEntry {
+  /** The id the browser picks and the provider receives. */
+  id: string;
+  label: string;
+}
+
+export interface ProviderConfig {
+  id: string;
+  label: string;
+  baseURL: string;
+  /** Absent for endpoints that need no key (public Backend.AI services, local vLLM/Ollama). */
+  apiKey?: string;
+  headers: Record<string, string>;
+  models: ModelEntry[];
+  /** False when the provider lacks what it needs (usually a key); `reason` says what to set. */
+  available: boolean;
+  reason?: string;
+}
+
+export interface KilnConfig {
+  /** In the order the model picker shows them. */
+  providers: ProviderConfig[];
+  /** Provider ids tried in order when the chosen one fails (used by the resilience layer). */
+  fallback: string[];
+  /** Preselected model in the picker, when it exists. */
+  defaultModel?: string;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxRetries: number;
+  /** Largest accepted `POST /api/chat` body, in bytes. */
+  maxBodyBytes: number;
+  databaseUrl: string;
+  port: number;
+  host: string;
+  /** Self-hosted Sandpack bundler; unset means Sandpack's hosted one. Public, sent to the browser. */
+  sandpackBundlerUrl?: string;
+  /** How long the preview waits for the bundler before saying it is unreachable. */
+  previewTimeoutMs: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export class ConfigError extends Error {
+  name = "ConfigError";
+}
+
+const optionalText = z
+  .string()
+  .transform((value) => value.trim())
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .url("must be a URL such as https://example.com/v1")
+  .refine((value) => /^https?:\/\//.test(value), "must start with http:// or https://");
+
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .positive("must be greater than 0")
+    .default(fallback);
+
+const envSchema = z.object({
+  TOGETHER_API_KEY: optionalText,
+  TOGETHER_BASE_URL: httpUrl.optional(),
+  HELICONE_API_KEY: optionalText,
+  BACKEND_AI_ENDPOINT: httpUrl.optional(),
+  BACKEND_AI_API_KEY: optionalText,
+  MODEL_NAME: optionalText,
+  KILN_PROVIDERS: optionalText,
+  KILN_FALLBACK: z
+    .string()
+    .default("together")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  KILN_DEFAULT_MODEL: optionalText,
+  KILN_FIRST_BYTE_TIMEOUT_MS: positiveInt(30_000),
+  KILN_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  KILN_MAX_RETRIES: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(10, "must be at most 10")
+    .default(3),
+  KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
+  KILN_SANDPACK_BUNDLER_URL: httpUrl.optional(),
+  KILN_PREVIEW_TIMEOUT_MS: positiveInt(15_000),
+  DATABASE_URL: z
+    .string()
+    .default("file:./data/kiln.db")
+    .refine(
+      (value) => /^(file:.+|postgres(ql)?:\/\/.+)$/.test(value),
+      "must be file:<path> (SQLite) or postgres://…",
+    ),
+  PORT: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .min(0, "must be a port number (0-65535)")
+    .max(65535, "must be a port number (0-65535)")
+    .default(3000),
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The KILN_PROVIDERS file: providers to add, or to override by id (e.g. `together`). */
+const providersFileSchema = z.object({
+  providers: z.array(
+    z
+      .object({
+        id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "must be lowercase letters, digits, - or _"),
+        label: z.string().optional(),
+        baseURL: httpUrl,
+        /** Name of the environment variable holding the key, so the file itself holds no secret. */
+        apiKeyEnv: z.string().optional(),
+        apiKey: z.string().optional(),
+        headers: z.record(z.string()).default({}),
+        models: z
+          .array(z.union([z.string().min(1), z.object({ id: z.string().min(1), label: z.string().optional() })]))
+          .min(1, "must list at least one model"),
+      })
+      .strict(),
+  ),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; throws ConfigError with one line naming what is wrong. */
+export function loadConfig(env: Env = process.env, readFile = (path: string) => readFileSync(path, "utf8")): KilnConfig {
+  // Empty strings are how shells and .env files say "unset".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${issue.path.join(".")} ${issue.message}`);
+  }
+  const vars = parsed.data;
+
+  const providers: ProviderConfig[] = [togetherProvider(vars)];
+  const backendAi = backendAiProvider(vars);
+  if (backendAi) providers.push(backendAi);
+  if (vars.KILN_PROVIDERS) {
+    for (const provider of readProvidersFile(vars.KILN_PROVIDERS, env, readFile)) {
+      const existing = providers.findIndex((p) => p.id === provider.id);
+      if (existing >= 0) providers[existing] = provider;
+      else providers.push(provider);
+    }
+  }
+
+  const providerIds = new Set(providers.map((p) => p.id));
+  const unknownFallback = vars.KILN_FALLBACK.find((id) => !providerIds.has(id));
+  if (unknownFallback) {
+    throw new ConfigError(`KILN_FALLBACK names "${unknownFallback}", which is not a provider (known: ${[...providerIds].join(", ")})`);
+  }
+  const modelIds = new Set(providers.flatMap((p) => p.models.map((m) => m.id)));
+  if (vars.KILN_DEFAULT_MODEL && !modelIds.has(vars.KILN_DEFAULT_MODEL)) {
+    throw new ConfigError(`KILN_DEFAULT_MODEL "${vars.KILN_DEFAULT_MODEL}" is not a model of any provider`);
+  }
+
+  return {
+    providers,
+    fallback: vars.KILN_FALLBACK,
+    defaultModel: vars.KILN_DEFAULT_MODEL,
+    firstByteTimeoutMs: vars.KILN_FIRST_BYTE_TIMEOUT_MS,
+    idleTimeoutMs: vars.KILN_IDLE_TIMEOUT_MS,
+    maxRetries: vars.KILN_MAX_RETRIES,
+    maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
+    databaseUrl: vars.DATABASE_URL,
+    port: vars.PORT,
+    host: vars.HOST,
+    sandpackBundlerUrl: vars.KILN_SANDPACK_BUNDLER_URL,
+    previewTimeoutMs: vars.KILN_PREVIEW_TIMEOUT_MS,
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+type EnvVars = z.infer<typeof envSchema>;
+
+function togetherProvider(vars: EnvVars): ProviderConfig {
+  const viaHelicone = Boolean(vars.HELICONE_API_KEY);
+  // An explicit TOGETHER_BASE_URL wins: it is how tests and self-hosted gateways point Kiln elsewhere.
+  const baseURL = vars.TOGETHER_BASE_URL ?? (viaHelicone ? HELICONE_TOGETHER_BASE_URL : TOGETHER_BASE_URL);
+  return {
+    id: "together",
+    label: viaHelicone ? "Together AI (via Helicone)" : "Together AI",
+    baseURL,
+    apiKey: vars.TOGETHER_API_KEY,
+    headers: viaHelicone ? { "Helicone-Auth": `Bearer ${vars.HELICONE_API_KEY}` } : {},
+    models: TOGETHER_MODELS,
+    available: Boolean(vars.TOGETHER_API_KEY),
+    reason: vars.TOGETHER_API_KEY ? undefined : "Set TOGETHER_API_KEY to use Together AI.",
+  };
+}
+
+function backendAiProvider(vars: EnvVars): ProviderConfig | undefined {
+  if (!vars.BACKEND_AI_ENDPOINT && !vars.MODEL_NAME) return undefined;
+  if (!vars.BACKEND_AI_ENDPOINT) {
+    throw new ConfigError("BACKEND_AI_ENDPOINT is required when MODEL_NAME is set (the Backend.AI model service URL)");
+  }
+  if (!vars.MODEL_NAME) {
+    throw new ConfigError("MODEL_NAME is required when BACKEND_AI_ENDPOINT is set (the model id the endpoint serves)");
+  }
+  return {
+    id: "backend-ai",
+    label: "Backend.AI",
+    baseURL: withV1(vars.BACKEND_AI_ENDPOINT),
+    apiKey: vars.BACKEND_AI_API_KEY,
+    headers: {},
+    models: [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }],
+    // Public model services need no token, so the endpoint alone makes it usable.
+    available: true,
+  };
+}
+
+/** Backend.AI endpoints are given with or without the OpenAI `/v1` suffix; the SDK needs it. */
+export function withV1(endpoint: string): string {
+  const trimmed = endpoint.replace(/\/+$/, "");
+  return trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`;
+}
+
+function readProvidersFile(path: string, env: Env, readFile: (path: string) => string): ProviderConfig[] {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    throw new ConfigError(`KILN_PROVIDERS cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`KILN_PROVIDERS file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = providersFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`KILN_PROVIDERS file ${path}: ${issue.path.join(".")} ${issue.message}`);
+  }
+  return parsed.data.providers.map((entry) => {
+    const apiKey = entry.apiKeyEnv ? env[entry.apiKeyEnv] || undefined : entry.apiKey;
+    const missingKey = Boolean(entry.apiKeyEnv) && !apiKey;
+    return {
+      id: entry.id,
+      label: entry.label ?? entry.id,
+      baseURL: entry.baseURL.replace(/\/+$/, ""),
+      apiKey,
+      headers: entry.headers,
+      models: entry.models.map((model) =>
+        typeof model === "string" ? { id: model, label: model } : { id: model.id, label: model.label ?? model.id },
+      ),
+      available: !missingKey,
+      reason: missingKey ? `Set ${entry.apiKeyEnv} to use ${entry.label ?? entry.id}.` : undefined,
+    };
+  });
+}

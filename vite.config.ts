@@ -1,0 +1,18 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath } from "node:url";
+import { vitePlugin as remix } from "@remix-run/dev";
+import { defineConfig } from "vite";
+import remixOptions from "./remix.config.js";
+
+export default defineConfig({
+  // Vitest runs plain modules; the Remix plugin would try to build routes.
+  plugins: process.env.VITEST ? [] : [remix(remixOptions)],
+  resolve: { alias: { "~": fileURLToPath(new URL("./app", import.meta.url)) } },
+  server: { port: 3000 },
+  test: {
+    include: ["{app,machines,server,tests}/**/*.test.{ts,tsx}"],
+    exclude: ["node_modules", "build", "tests/e2e/**"],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+});
