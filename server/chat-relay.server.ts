@@ -33,7 +33,10 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   }
   const body = await readBody(request, config.maxBodyBytes);
   if (body === tooLarge) {
-    return refusal(413, "body_too_large", `The request is larger than the ${Math.round(config.maxBodyBytes / 1000)} kB this server accepts.`);
+    // The unread rest of the body is still on the socket: close it rather than reuse it for another request.
+    return refusal(413, "body_too_large", `The request is larger than the ${Math.round(config.maxBodyBytes / 1000)} kB this server accepts.`, {
+      Connection: "close",
+    });
   }
   let json: unknown;
   try {

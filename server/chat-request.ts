@@ -39,7 +39,7 @@ export function parseChatRequest(body: unknown): ChatRequestResult {
   const parsed = chatRequestSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, message: `${issue.path.join(".")} ${issue.message}.` };
+    return { ok: false, message: `Invalid request: ${issue.path.join(".")} ${issue.message}.` };
   }
   const last = parsed.data.messages[parsed.data.messages.length - 1];
   if (last.role !== "user") {

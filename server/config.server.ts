@@ -253,7 +253,7 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`KILN_PROVIDERS file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(`KILN_PROVIDERS file ${path} is not valid JSON: ${(error as Error).message.replace(/\s+/g, " ")}`);
   }
   const parsed = providersFileSchema.safeParse(json);
   if (!parsed.success) {

@@ -1,0 +1,403 @@
+import { describe, expect, it } from "vitest";
+import {
+  ConfigError,
+  HELICONE_TOGETHER_BASE_URL,
+  loadConfig,
+  TOGETHER_BASE_URL,
+  TOGETHER_MODELS,
+  withV1,
+  type KilnConfig,
+} from "./config.server";
+
+type Env = Record<string, string | undefined>;
+
+/** A readFile that serves fake files from memory and fails like fs for anything else. */
+function files(contents: Record<string, string>) {
+  return (path: string) => {
+    if (path in contents) return contents[path];
+    throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: "ENOENT" });
+  };
+}
+
+const noFiles = files({});
+
+function providersFile(providers: unknown[]) {
+  return files({ "/etc/kiln/providers.json": JSON.stringify({ providers }) });
+}
+
+const withFile = (env: Env = {}): Env => ({ KILN_PROVIDERS: "/etc/kiln/providers.json", ...env });
+
+function provider(config: KilnConfig, id: string) {
+  const found = config.providers.find((p) => p.id === id);
+  if (!found) throw new Error(`no provider ${id} in ${config.providers.map((p) => p.id).join(", ")}`);
+  return found;
+}
+
+/** The ConfigError loadConfig throws; fails the test when it does not throw one. */
+function configError(env: Env, readFile = noFiles): ConfigError {
+  try {
+    loadConfig(env, readFile);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    // Start-up prints this as the single line that stops the server.
+    expect(message).not.toContain("\n");
+    expect(message.trim()).not.toBe("");
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) did not throw`);
+}
+
+describe("loadConfig: defaults", () => {
+  it("starts with no environment at all, listing Together as unavailable with a reason naming TOGETHER_API_KEY", () => {
+    const config = loadConfig({}, noFiles);
+    const together = provider(config, "together");
+    expect(together.available).toBe(false);
+    expect(together.reason).toContain("TOGETHER_API_KEY");
+    expect(together.models.length).toBeGreaterThan(0);
+    expect(together.models).toEqual(TOGETHER_MODELS);
+    expect(config.providers.map((p) => p.id)).toEqual(["together"]);
+    expect(config.fallback).toEqual(["together"]);
+    expect(config).toMatchObject({
+      firstByteTimeoutMs: 30_000,
+      idleTimeoutMs: 30_000,
+      maxRetries: 3,
+      databaseUrl: "file:./data/kiln.db",
+      port: 3000,
+      host: "127.0.0.1",
+      logLevel: "info",
+    });
+  });
+
+  it("treats empty variables as unset, the way .env files say it", () => {
+    const config = loadConfig({ TOGETHER_API_KEY: "", PORT: "", BACKEND_AI_ENDPOINT: "", MODEL_NAME: "" }, noFiles);
+    expect(provider(config, "together").available).toBe(false);
+    expect(config.port).toBe(3000);
+    expect(config.providers).toHaveLength(1);
+  });
+});
+
+describe("loadConfig: Together AI", () => {
+  it("enables Together with TOGETHER_API_KEY, at https://api.together.xyz/v1", () => {
+    const together = provider(loadConfig({ TOGETHER_API_KEY: "tg-secret" }, noFiles), "together");
+    expect(together).toMatchObject({ available: true, apiKey: "tg-secret", baseURL: "https://api.together.xyz/v1" });
+    expect(together.baseURL).toBe(TOGETHER_BASE_URL);
+    expect(together.reason).toBeUndefined();
+    expect(together.headers).toEqual({});
+  });
+
+  it("sends Together to TOGETHER_BASE_URL when it is set", () => {
+    const together = provider(
+      loadConfig({ TOGETHER_API_KEY: "k", TOGETHER_BASE_URL: "http://127.0.0.1:9999/v1" }, noFiles),
+      "together",
+    );
+    expect(together.baseURL).toBe("http://127.0.0.1:9999/v1");
+  });
+
+  it("routes Together through the Helicone gateway with a Helicone-Auth header when HELICONE_API_KEY is set", () => {
+    const together = provider(loadConfig({ TOGETHER_API_KEY: "k", HELICONE_API_KEY: "hc-key" }, noFiles), "together");
+    expect(together.baseURL).toBe("https://together.helicone.ai/v1");
+    expect(together.baseURL).toBe(HELICONE_TOGETHER_BASE_URL);
+    expect(together.headers).toEqual({ "Helicone-Auth": "Bearer hc-key" });
+    expect(together.apiKey).toBe("k");
+  });
+
+  it("keeps the Helicone header when TOGETHER_BASE_URL points Together elsewhere", () => {
+    const together = provider(
+      loadConfig({ TOGETHER_API_KEY: "k", HELICONE_API_KEY: "hc-key", TOGETHER_BASE_URL: "http://localhost:1/v1" }, noFiles),
+      "together",
+    );
+    expect(together.baseURL).toBe("http://localhost:1/v1");
+    expect(together.headers["Helicone-Auth"]).toBe("Bearer hc-key");
+  });
+
+  it("refuses a TOGETHER_BASE_URL that is not an http(s) URL, naming the variable", () => {
+    expect(configError({ TOGETHER_BASE_URL: "not a url" }).message).toMatch(/^TOGETHER_BASE_URL /);
+    expect(configError({ TOGETHER_BASE_URL: "ftp://example.com/v1" }).message).toMatch(/^TOGETHER_BASE_URL /);
+  });
+});
+
+describe("loadConfig: Backend.AI", () => {
+  it.each([
+    ["https://my-llm.asia03.app.backend.ai", "https://my-llm.asia03.app.backend.ai/v1"],
+    ["https://my-llm.asia03.app.backend.ai/", "https://my-llm.asia03.app.backend.ai/v1"],
+    ["https://my-llm.asia03.app.backend.ai/v1", "https://my-llm.asia03.app.backend.ai/v1"],
+    ["https://my-llm.asia03.app.backend.ai/v1/", "https://my-llm.asia03.app.backend.ai/v1"],
+    ["https://my-llm.asia03.app.backend.ai//", "https://my-llm.asia03.app.backend.ai/v1"],
+    ["http://10.0.0.5:8000/service/", "http://10.0.0.5:8000/service/v1"],
+  ])("accepts BACKEND_AI_ENDPOINT %s and talks to exactly one /v1 (%s)", (endpoint, expected) => {
+    const config = loadConfig({ BACKEND_AI_ENDPOINT: endpoint, MODEL_NAME: "my-model" }, noFiles);
+    const backendAi = provider(config, "backend-ai");
+    expect(backendAi.baseURL).toBe(expected);
+    expect(backendAi.baseURL.match(/\/v1/g)).toHaveLength(1);
+  });
+
+  it("withV1 adds /v1 only when it is missing", () => {
+    expect(withV1("http://h:1")).toBe("http://h:1/v1");
+    expect(withV1("http://h:1/v1")).toBe("http://h:1/v1");
+    expect(withV1("http://h:1/v1///")).toBe("http://h:1/v1");
+  });
+
+  it("offers MODEL_NAME as the Backend.AI model, available even without BACKEND_AI_API_KEY (public endpoints)", () => {
+    const backendAi = provider(
+      loadConfig({ BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "Qwen/Qwen2.5-Coder" }, noFiles),
+      "backend-ai",
+    );
+    expect(backendAi.available).toBe(true);
+    expect(backendAi.apiKey).toBeUndefined();
+    expect(backendAi.models).toEqual([{ id: "Qwen/Qwen2.5-Coder", label: "Qwen/Qwen2.5-Coder" }]);
+  });
+
+  it("uses BACKEND_AI_API_KEY as the Backend.AI key when given", () => {
+    const backendAi = provider(
+      loadConfig({ BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "m", BACKEND_AI_API_KEY: "bai-token" }, noFiles),
+      "backend-ai",
+    );
+    expect(backendAi.apiKey).toBe("bai-token");
+  });
+
+  it("refuses BACKEND_AI_ENDPOINT without MODEL_NAME, naming MODEL_NAME", () => {
+    expect(configError({ BACKEND_AI_ENDPOINT: "https://llm.example.com" }).message).toMatch(/^MODEL_NAME /);
+  });
+
+  it("refuses MODEL_NAME without BACKEND_AI_ENDPOINT, naming BACKEND_AI_ENDPOINT", () => {
+    expect(configError({ MODEL_NAME: "m" }).message).toMatch(/^BACKEND_AI_ENDPOINT /);
+  });
+
+  it("refuses a BACKEND_AI_ENDPOINT that is not a URL, naming the variable", () => {
+    expect(configError({ BACKEND_AI_ENDPOINT: "my-llm.backend.ai", MODEL_NAME: "m" }).message).toMatch(
+      /^BACKEND_AI_ENDPOINT /,
+    );
+  });
+});
+
+describe("loadConfig: the KILN_PROVIDERS file", () => {
+  it("adds a keyless local provider (Ollama) whose models are available", () => {
+    const config = loadConfig(
+      withFile(),
+      providersFile([
+        { id: "ollama", label: "Local Ollama", baseURL: "http://localhost:11434/v1/", models: ["qwen2.5-coder:7b", { id: "llama3.2" }] },
+      ]),
+    );
+    expect(config.providers.map((p) => p.id)).toEqual(["together", "ollama"]);
+    const ollama = provider(config, "ollama");
+    expect(ollama).toMatchObject({
+      label: "Local Ollama",
+      baseURL: "http://localhost:11434/v1",
+      available: true,
+      headers: {},
+      models: [
+        { id: "qwen2.5-coder:7b", label: "qwen2.5-coder:7b" },
+        { id: "llama3.2", label: "llama3.2" },
+      ],
+    });
+    expect(ollama.apiKey).toBeUndefined();
+    expect(ollama.reason).toBeUndefined();
+  });
+
+  it("overrides the built-in Together provider by id, keeping its place", () => {
+    const config = loadConfig(
+      withFile({ BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "m" }),
+      providersFile([{ id: "together", baseURL: "https://gateway.example.com/v1", apiKey: "from-file", models: ["only-this"] }]),
+    );
+    expect(config.providers.map((p) => p.id)).toEqual(["together", "backend-ai"]);
+    expect(provider(config, "together")).toMatchObject({
+      baseURL: "https://gateway.example.com/v1",
+      apiKey: "from-file",
+      available: true,
+      models: [{ id: "only-this", label: "only-this" }],
+    });
+  });
+
+  it("reads the key from the variable named by apiKeyEnv, so the file holds no secret", () => {
+    const config = loadConfig(
+      withFile({ OPENAI_KEY_FOR_KILN: "sk-from-env" }),
+      providersFile([
+        {
+          id: "openai",
+          label: "OpenAI",
+          baseURL: "https://api.openai.com/v1",
+          apiKeyEnv: "OPENAI_KEY_FOR_KILN",
+          headers: { "X-Team": "kiln" },
+          models: ["gpt-4o"],
+        },
+      ]),
+    );
+    expect(provider(config, "openai")).toMatchObject({
+      apiKey: "sk-from-env",
+      available: true,
+      headers: { "X-Team": "kiln" },
+    });
+  });
+
+  it("lists a provider whose apiKeyEnv variable is missing as unavailable, with a reason naming that variable", () => {
+    const config = loadConfig(
+      withFile(),
+      providersFile([
+        { id: "openai", label: "OpenAI", baseURL: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_KEY_FOR_KILN", models: ["gpt-4o"] },
+      ]),
+    );
+    const openai = provider(config, "openai");
+    expect(openai.available).toBe(false);
+    expect(openai.apiKey).toBeUndefined();
+    expect(openai.reason).toContain("OPENAI_KEY_FOR_KILN");
+  });
+
+  it("treats an empty apiKeyEnv variable as missing", () => {
+    const config = loadConfig(
+      withFile({ OPENAI_KEY_FOR_KILN: "" }),
+      providersFile([{ id: "openai", baseURL: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_KEY_FOR_KILN", models: ["gpt-4o"] }]),
+    );
+    expect(provider(config, "openai").available).toBe(false);
+  });
+
+  it("stops with one line naming KILN_PROVIDERS when the file is not valid JSON", () => {
+    const error = configError(withFile(), files({ "/etc/kiln/providers.json": "{ providers: [\n oops" }));
+    expect(error.message).toMatch(/^KILN_PROVIDERS /);
+    expect(error.message).toContain("/etc/kiln/providers.json");
+    expect(error.message).toMatch(/JSON/);
+  });
+
+  it("keeps the message on one line even when the JSON error quotes text spanning line breaks", () => {
+    // V8 quotes the text around the error, raw newlines included, e.g. an unquoted value.
+    const text = '{"providers": [\n  {"id": ollama}\n]}';
+    const error = configError(withFile(), files({ "/etc/kiln/providers.json": text }));
+    expect(error.message).toMatch(/^KILN_PROVIDERS /);
+  });
+
+  it("stops with one line naming KILN_PROVIDERS and the bad field when the file breaks the schema", () => {
+    const missingModels = configError(withFile(), providersFile([{ id: "x", baseURL: "https://x.example.com/v1", models: [] }]));
+    expect(missingModels.message).toMatch(/^KILN_PROVIDERS /);
+    expect(missingModels.message).toContain("providers.0.models");
+
+    const badId = configError(withFile(), providersFile([{ id: "Has Spaces", baseURL: "https://x.example.com/v1", models: ["m"] }]));
+    expect(badId.message).toMatch(/^KILN_PROVIDERS /);
+    expect(badId.message).toContain("providers.0.id");
+
+    const badUrl = configError(withFile(), providersFile([{ id: "x", baseURL: "localhost:11434", models: ["m"] }]));
+    expect(badUrl.message).toMatch(/^KILN_PROVIDERS /);
+    expect(badUrl.message).toContain("baseURL");
+
+    const typo = configError(withFile(), providersFile([{ id: "x", baseUrl: "https://x.example.com/v1", models: ["m"] }]));
+    expect(typo.message).toMatch(/^KILN_PROVIDERS /);
+
+    const notAList = configError(withFile(), files({ "/etc/kiln/providers.json": '{"providers": {}}' }));
+    expect(notAList.message).toMatch(/^KILN_PROVIDERS /);
+  });
+
+  it("stops with one line naming KILN_PROVIDERS and the path when the file cannot be read", () => {
+    const error = configError(withFile(), noFiles);
+    expect(error.message).toMatch(/^KILN_PROVIDERS /);
+    expect(error.message).toContain("/etc/kiln/providers.json");
+    expect(error.message).toContain("ENOENT");
+  });
+
+  it("hands the path from KILN_PROVIDERS to readFile", () => {
+    const seen: string[] = [];
+    loadConfig({ KILN_PROVIDERS: "./providers.local.json" }, (path) => {
+      seen.push(path);
+      return JSON.stringify({ providers: [] });
+    });
+    expect(seen).toEqual(["./providers.local.json"]);
+  });
+
+  it("does not read any file when KILN_PROVIDERS is unset", () => {
+    loadConfig({}, () => {
+      throw new Error("should not be called");
+    });
+  });
+});
+
+describe("loadConfig: numbers, URLs and names", () => {
+  it.each([
+    ["KILN_IDLE_TIMEOUT_MS", "abc"],
+    ["KILN_IDLE_TIMEOUT_MS", "0"],
+    ["KILN_IDLE_TIMEOUT_MS", "1.5"],
+    ["KILN_FIRST_BYTE_TIMEOUT_MS", "-5"],
+    ["KILN_FIRST_BYTE_TIMEOUT_MS", "soon"],
+    ["PORT", "70000"],
+    ["PORT", "http"],
+    ["KILN_MAX_RETRIES", "-1"],
+    ["KILN_MAX_RETRIES", "11"],
+    ["KILN_MAX_BODY_BYTES", "lots"],
+    ["KILN_PREVIEW_TIMEOUT_MS", "-1"],
+    ["LOG_LEVEL", "verbose"],
+  ])("stops on %s=%s with a message that starts with the variable name", (name, value) => {
+    expect(configError({ [name]: value }).message).toMatch(new RegExp(`^${name} `));
+  });
+
+  it("reads valid numbers", () => {
+    const config = loadConfig(
+      {
+        KILN_IDLE_TIMEOUT_MS: "1500",
+        KILN_FIRST_BYTE_TIMEOUT_MS: "2500",
+        KILN_MAX_RETRIES: "0",
+        KILN_MAX_BODY_BYTES: "2048",
+        PORT: "8080",
+        HOST: "0.0.0.0",
+      },
+      noFiles,
+    );
+    expect(config).toMatchObject({
+      idleTimeoutMs: 1500,
+      firstByteTimeoutMs: 2500,
+      maxRetries: 0,
+      maxBodyBytes: 2048,
+      port: 8080,
+      host: "0.0.0.0",
+    });
+  });
+
+  it("reads KILN_FALLBACK as a comma-separated list of providers", () => {
+    const config = loadConfig(
+      { KILN_FALLBACK: " backend-ai , together,", BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "m" },
+      noFiles,
+    );
+    expect(config.fallback).toEqual(["backend-ai", "together"]);
+  });
+
+  it("accepts a provider from the KILN_PROVIDERS file in KILN_FALLBACK", () => {
+    const config = loadConfig(
+      withFile({ KILN_FALLBACK: "ollama,together" }),
+      providersFile([{ id: "ollama", baseURL: "http://localhost:11434/v1", models: ["m"] }]),
+    );
+    expect(config.fallback).toEqual(["ollama", "together"]);
+  });
+
+  it("stops when KILN_FALLBACK names a provider that does not exist, naming the variable and the id", () => {
+    const error = configError({ KILN_FALLBACK: "together,openrouter" });
+    expect(error.message).toMatch(/^KILN_FALLBACK /);
+    expect(error.message).toContain("openrouter");
+  });
+
+  it("preselects KILN_DEFAULT_MODEL when it is a known model", () => {
+    const config = loadConfig({ KILN_DEFAULT_MODEL: TOGETHER_MODELS[1].id }, noFiles);
+    expect(config.defaultModel).toBe(TOGETHER_MODELS[1].id);
+  });
+
+  it("stops when KILN_DEFAULT_MODEL is not a model of any provider, naming the variable", () => {
+    const error = configError({ KILN_DEFAULT_MODEL: "gpt-17" });
+    expect(error.message).toMatch(/^KILN_DEFAULT_MODEL /);
+    expect(error.message).toContain("gpt-17");
+  });
+
+  it.each(["file:./data/kiln.db", "file:/var/lib/kiln.db", "postgres://kiln:pw@db:5432/kiln", "postgresql://db/kiln"])(
+    "accepts DATABASE_URL %s",
+    (url) => {
+      expect(loadConfig({ DATABASE_URL: url }, noFiles).databaseUrl).toBe(url);
+    },
+  );
+
+  it.each(["mysql://db/kiln", "./data/kiln.db", "file:", "postgres://"])("refuses DATABASE_URL %s, naming the variable", (url) => {
+    expect(configError({ DATABASE_URL: url }).message).toMatch(/^DATABASE_URL /);
+  });
+
+  it("refuses a KILN_SANDPACK_BUNDLER_URL that is not a URL", () => {
+    expect(configError({ KILN_SANDPACK_BUNDLER_URL: "bundler.local" }).message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
+  });
+
+  it("never puts a key it was given into an error message", () => {
+    const error = configError({ TOGETHER_API_KEY: "tg-very-secret", HELICONE_API_KEY: "hc-very-secret", PORT: "-3" });
+    expect(error.message).not.toContain("very-secret");
+  });
+});

@@ -1,0 +1,41 @@
+/** Reads a whole `POST /api/chat` SSE response into its wire events and the answer text they carry. */
+import { createParser } from "eventsource-parser";
+import { parseWireEvent, type WireEvent } from "../../machines/wire-events";
+
+export interface ReadStream {
+  events: WireEvent[];
+  /** Event names in order, deltas collapsed to one "delta" per run, for readable assertions. */
+  sequence: string[];
+  /** The answer: the delta texts after the last `reset`. */
+  text: string;
+  /** Raw comment lines seen (keep-alive pings). */
+  comments: string[];
+}
+
+export async function readSse(response: Response, onEvent?: (event: WireEvent) => void): Promise<ReadStream> {
+  const events: WireEvent[] = [];
+  const comments: string[] = [];
+  const parser = createParser({
+    onEvent(message) {
+      const event = parseWireEvent(message.event, message.data);
+      if (!event) throw new Error(`invalid wire event: ${message.event} ${message.data}`);
+      events.push(event);
+      onEvent?.(event);
+    },
+    onComment: (comment) => comments.push(comment),
+  });
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body!) parser.feed(decoder.decode(chunk, { stream: true }));
+  return summarize(events, comments);
+}
+
+export function summarize(events: WireEvent[], comments: string[] = []): ReadStream {
+  const sequence: string[] = [];
+  let text = "";
+  for (const event of events) {
+    if (event.event !== "delta" || sequence.at(-1) !== "delta") sequence.push(event.event);
+    if (event.event === "reset") text = "";
+    if (event.event === "delta") text += event.data.text;
+  }
+  return { events, sequence, text, comments };
+}
