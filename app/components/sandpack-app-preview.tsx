@@ -1,4 +1,5 @@
 import { SandpackPreview, SandpackProvider, useSandpack } from "@codesandbox/sandpack-react";
+import { useEffect, useState } from "react";
 import { PREVIEW_DEPENDENCIES } from "~/lib/preview-dependencies";
 import type { PreviewSettings } from "./app-preview";
 
@@ -19,14 +20,26 @@ export default function SandpackAppPreview({ code, settings }: { code: string; s
         initMode: "immediate",
       }}
     >
-      <PreviewOrUnavailable bundlerUrl={settings.bundlerUrl ?? HOSTED_BUNDLER_URL} />
+      <PreviewOrUnavailable bundlerUrl={settings.bundlerUrl ?? HOSTED_BUNDLER_URL} timeoutMs={settings.timeoutMs} />
     </SandpackProvider>
   );
 }
 
-function PreviewOrUnavailable({ bundlerUrl }: { bundlerUrl: string }) {
-  const { sandpack } = useSandpack();
-  if (sandpack.status === "timeout") {
+/**
+ * Sandpack's own timeout does not always fire (it is skipped when a listener registered first), so
+ * reachability is decided here: any message from the bundler proves it loaded; silence for
+ * `timeoutMs` means it cannot be reached.
+ */
+function PreviewOrUnavailable({ bundlerUrl, timeoutMs }: { bundlerUrl: string; timeoutMs: number }) {
+  const { sandpack, listen } = useSandpack();
+  const [heardFromBundler, setHeardFromBundler] = useState(false);
+  const [waitedLongEnough, setWaitedLongEnough] = useState(false);
+  useEffect(() => listen(() => setHeardFromBundler(true)), [listen]);
+  useEffect(() => {
+    const timer = setTimeout(() => setWaitedLongEnough(true), timeoutMs);
+    return () => clearTimeout(timer);
+  }, [timeoutMs]);
+  if (sandpack.status === "timeout" || (waitedLongEnough && !heardFromBundler)) {
     return (
       <div className="preview-unavailable" role="alert" data-testid="preview-unavailable">
         <strong>Preview unavailable: cannot reach the bundler at {bundlerUrl}</strong>

@@ -1,0 +1,53 @@
+/**
+ * Browser tests: Debian's chromium (Playwright's own browser download is not available here) against
+ * Kiln's production build, wired to the fake provider. `npm run build` must have run (npm test does).
+ */
+import { defineConfig } from "@playwright/test";
+
+const KILN_PORT = Number(process.env.KILN_E2E_PORT ?? 4173);
+// The fake's port is fixed by tests/support/fake-providers.json, shared with `npm run dev:fake`.
+const FAKE_URL = "http://127.0.0.1:3999/v1";
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [["list"], ["json", { outputFile: "test-results/e2e.json" }]] : [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${KILN_PORT}`,
+    browserName: "chromium",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    trace: "retain-on-failure",
+  },
+  webServer: [
+    {
+      command: "node --import tsx tests/support/fake-provider-cli.ts --port 3999 --tokens-per-second 150 --first-token-ms 150",
+      url: `${FAKE_URL}/models`,
+      reuseExistingServer: false,
+      timeout: 20_000,
+    },
+    {
+      command: "node --import tsx server/main.ts",
+      url: `http://127.0.0.1:${KILN_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: {
+        NODE_ENV: "production",
+        PORT: String(KILN_PORT),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+        TOGETHER_API_KEY: "e2e-test-key",
+        TOGETHER_BASE_URL: FAKE_URL,
+        KILN_PROVIDERS: "tests/support/fake-providers.json",
+        KILN_DEFAULT_MODEL: "fake-coder",
+        KILN_PREVIEW_TIMEOUT_MS: "3000",
+      },
+    },
+  ],
+});
