@@ -10,12 +10,14 @@ const FAKE_URL = "http://127.0.0.1:3999/v1";
 
 export default defineConfig({
   testDir: "tests/e2e",
+  // Playwright empties its output folder; keep it apart from the other runners' results.
+  outputDir: "test-results/playwright",
   fullyParallel: false,
   workers: 1,
   retries: 0,
   timeout: 30_000,
   expect: { timeout: 10_000 },
-  reporter: process.env.CI ? [["list"], ["json", { outputFile: "test-results/e2e.json" }]] : [["list"]],
+  reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${KILN_PORT}`,
     browserName: "chromium",

@@ -42,7 +42,7 @@ export type WireError = z.infer<typeof errorData>;
 
 /** Parses one SSE event (name + JSON text) into a typed wire event; unknown or invalid ones give null. */
 export function parseWireEvent(name: string | undefined, json: string): WireEvent | null {
-  if (!name || !(name in wireEventSchemas)) return null;
+  if (!name || !Object.hasOwn(wireEventSchemas, name)) return null;
   let value: unknown;
   try {
     value = JSON.parse(json);

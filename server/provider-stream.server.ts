@@ -64,7 +64,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
         .create({ model: target.model, messages, stream: true }, { signal: combined })
         .asResponse();
     } catch (error) {
-      throw toProviderError(failure(error), label);
+      throw signal.aborted ? failure(error) : toProviderError(failure(error), label);
     }
     if (!response.body) throw new ProviderError("stream_truncated", `${label} answered without a body.`, true);
 

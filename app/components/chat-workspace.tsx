@@ -1,4 +1,6 @@
 import { useActorRef, useSelector } from "@xstate/react";
+import type { InspectionEvent, Observer } from "xstate";
+import { useStatechartInspector } from "~/hooks/use-statechart-inspector";
 import { chatMachine } from "../../machines/chat.machine";
 import { selectIsActive, selectPreviewCode } from "../../machines/chat.selectors";
 import type { ModelInfo } from "~/lib/model-info";
@@ -21,16 +23,15 @@ const EXAMPLES = [
  * Owns the chat machine for this page and lays out its views: the start screen until the first
  * prompt, then the conversation beside the code and the preview.
  */
-export function ChatWorkspace({
-  models,
-  defaultModel,
-  preview,
-}: {
-  models: ModelInfo[];
-  defaultModel: string;
-  preview: PreviewSettings;
-}) {
-  const chat = useActorRef(chatMachine, { input: { model: defaultModel } });
+type WorkspaceProps = { models: ModelInfo[]; defaultModel: string; preview: PreviewSettings };
+
+export function ChatWorkspace(props: WorkspaceProps) {
+  const inspect = useStatechartInspector();
+  return inspect === "pending" ? null : <Workspace {...props} inspect={inspect} />;
+}
+
+function Workspace({ models, defaultModel, preview, inspect }: WorkspaceProps & { inspect?: Observer<InspectionEvent> }) {
+  const chat = useActorRef(chatMachine, { input: { model: defaultModel }, inspect });
   const started = useSelector(chat, (s) => s.context.messages.length > 0 || !s.matches("idle"));
   const input = useSelector(chat, (s) => s.context.input);
   const model = useSelector(chat, (s) => s.context.model);

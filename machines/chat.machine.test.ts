@@ -1,0 +1,542 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createActor, fromCallback } from "xstate";
+import type { ChatStreamEvent, ChatStreamInput } from "./chat-stream.actor";
+import { chatMachine, type ChatEvent } from "./chat.machine";
+import { selectCodeView, selectDraftReply, selectIsActive, selectPhase, selectPreviewCode, versionOfMessage } from "./chat.selectors";
+import type { WireError } from "./wire-events";
+
+/** One request the machine made through the (scripted) stream actor. */
+interface ScriptedRequest {
+  input: ChatStreamInput;
+  /** The actor's cleanup ran: in the real actor this aborts the fetch, and the server aborts upstream. */
+  aborted: boolean;
+  /** What the server (or the network) sends back. */
+  push(event: ChatStreamEvent): void;
+}
+
+function startChat() {
+  const requests: ScriptedRequest[] = [];
+  const chatStream = fromCallback<{ type: "noop" }, ChatStreamInput>(({ input, sendBack }) => {
+    const request: ScriptedRequest = { input, aborted: false, push: (event) => sendBack(event) };
+    requests.push(request);
+    return () => {
+      request.aborted = true;
+    };
+  });
+  const actor = createActor(chatMachine.provide({ actors: { chatStream } }), { input: { model: "m" } });
+  actor.start();
+  const chat = {
+    actor,
+    requests,
+    get snapshot() {
+      return actor.getSnapshot();
+    },
+    get context() {
+      return actor.getSnapshot().context;
+    },
+    /** The request in flight (the latest one). */
+    get request() {
+      const request = requests.at(-1);
+      if (!request) throw new Error("no request was made");
+      return request;
+    },
+    send: (event: ChatEvent) => actor.send(event),
+    /** Types a prompt and presses Send. */
+    ask(prompt: string) {
+      actor.send({ type: "TYPE", text: prompt });
+      actor.send({ type: "SUBMIT" });
+    },
+    /** Streams a whole answer for the request in flight and finishes it. */
+    answer(text: string) {
+      chat.request.push(meta());
+      chat.request.push(delta(text));
+      chat.request.push(done());
+    },
+  };
+  return chat;
+}
+
+const meta = (provider = "together"): ChatStreamEvent => ({
+  type: "server.meta",
+  data: { requestId: "req-1", provider, model: "m" },
+});
+const delta = (text: string): ChatStreamEvent => ({ type: "server.delta", data: { text } });
+const reset = (): ChatStreamEvent => ({ type: "server.reset", data: { reason: "fallback" } });
+const done = (): ChatStreamEvent => ({ type: "server.done", data: { finishReason: "stop" } });
+const upstreamFailure: WireError = { code: "provider_unavailable", message: "The model's provider is down.", retryable: true };
+const serverError = (error: WireError = upstreamFailure): ChatStreamEvent => ({ type: "server.error", data: error });
+const lostConnection: WireError = { code: "connection_lost", message: "The connection dropped.", retryable: true };
+const connectionFailed = (error: WireError = lostConnection): ChatStreamEvent => ({ type: "connection.failed", error });
+
+const timerV1 = ["export default function App() {", "  return <h1>Timer</h1>;", "}"].join("\n");
+const timerV2 = ["export default function App() {", '  return <h1 style={{ color: "blue" }}>Timer</h1>;', "}"].join("\n");
+const replyWith = (code: string) => `Here is your app.\n\n\`\`\`tsx\n${code}\n\`\`\`\n\nEnjoy!`;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(new Date("2025-01-01T00:00:00Z"));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("sending a prompt", () => {
+  it("ignores Send while the prompt box is empty or only spaces", () => {
+    const chat = startChat();
+    chat.send({ type: "SUBMIT" });
+    chat.send({ type: "TYPE", text: "  \n " });
+    chat.send({ type: "SUBMIT" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.requests).toHaveLength(0);
+    expect(chat.context.messages).toEqual([]);
+    expect(chat.context.input).toBe("  \n ");
+  });
+
+  it("starts a request with the prompt and the chosen model, shows the prompt and empties the box", () => {
+    const chat = startChat();
+    chat.ask("  a pomodoro timer  ");
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.input).toBe("");
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a pomodoro timer", state: "complete" }]);
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.request.input).toEqual({
+      url: "/api/chat",
+      model: "m",
+      messages: [{ role: "user", content: "a pomodoro timer" }],
+      chatId: undefined,
+    });
+  });
+
+  it("accepts the prompt carried by the Send event itself (e.g. an example prompt button)", () => {
+    const chat = startChat();
+    chat.send({ type: "SUBMIT", prompt: "a todo list" });
+    expect(chat.snapshot.matches("active")).toBe(true);
+    expect(chat.request.input.messages).toEqual([{ role: "user", content: "a todo list" }]);
+  });
+
+  it("sends to the model picked before sending", () => {
+    const chat = startChat();
+    chat.send({ type: "SELECT_MODEL", model: "llama-3" });
+    chat.ask("a timer");
+    expect(chat.request.input.model).toBe("llama-3");
+  });
+
+  it("uses the chat id and API URL it was started with", () => {
+    const requests: ChatStreamInput[] = [];
+    const chatStream = fromCallback<{ type: "noop" }, ChatStreamInput>(({ input }) => {
+      requests.push(input);
+    });
+    const actor = createActor(chatMachine.provide({ actors: { chatStream } }), {
+      input: { model: "m", chatId: "chat-42", apiUrl: "http://kiln.test/api/chat" },
+    }).start();
+    actor.send({ type: "SUBMIT", prompt: "a timer" });
+    expect(requests[0]).toMatchObject({ url: "http://kiln.test/api/chat", chatId: "chat-42" });
+  });
+});
+
+describe("streaming an answer", () => {
+  it("records which provider is answering", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta("backend-ai"));
+    expect(chat.context.turn).toMatchObject({ provider: "backend-ai", requestId: "req-1" });
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+  });
+
+  it("switches from connecting to writing on the first piece of text, and accumulates the pieces", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("Here "));
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    chat.request.push(delta("is "));
+    chat.request.push(delta("🍅"));
+    expect(chat.context.draft).toBe("Here is 🍅");
+    // The answer is not a message until it ends.
+    expect(chat.context.messages).toHaveLength(1);
+  });
+
+  it("records when the turn started, first wrote and ended (the progress line)", () => {
+    const chat = startChat();
+    const start = Date.now();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(800);
+    chat.request.push(delta("a"));
+    vi.advanceTimersByTime(200);
+    chat.request.push(delta("b"));
+    vi.advanceTimersByTime(1000);
+    chat.request.push(done());
+    expect(chat.context.turn).toMatchObject({ startedAt: start, firstDeltaAt: start + 800, endedAt: start + 2000 });
+  });
+
+  it("discards the text so far on a reset, keeping the conversation and the request", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a half-written ans"));
+    chat.request.push(reset());
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+    expect(chat.request.aborted).toBe(false);
+    expect(chat.snapshot.matches("active")).toBe(true);
+    chat.request.push(delta("Fresh start"));
+    chat.request.push(done());
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Fresh start", state: "complete" });
+  });
+});
+
+describe("a finished answer", () => {
+  it("becomes a complete message, and its closed code block a new version the preview runs", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages).toEqual([
+      { role: "user", content: "a timer", state: "complete" },
+      { role: "assistant", content: replyWith(timerV1), state: "complete" },
+    ]);
+    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1 }]);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(versionOfMessage(chat.snapshot, 1)).toBe(1);
+  });
+
+  it("adds no version when the answer has no code block", () => {
+    const chat = startChat();
+    chat.ask("what can you build?");
+    chat.answer("I can build small React apps.");
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "I can build small React apps.", state: "complete" });
+    expect(chat.context.versions).toEqual([]);
+    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    expect(versionOfMessage(chat.snapshot, 1)).toBeUndefined();
+  });
+
+  it("adds no version when the answer ends inside an unclosed code block", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer("Here:\n\n```tsx\nexport default function App() {");
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.versions).toEqual([]);
+  });
+
+  it("sends the whole conversation with a follow-up, and the follow-up's code becomes version 2", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    expect(chat.requests).toHaveLength(2);
+    expect(chat.request.input.messages).toEqual([
+      { role: "user", content: "a timer" },
+      { role: "assistant", content: replyWith(timerV1) },
+      { role: "user", content: "make it blue" },
+    ]);
+    chat.answer(replyWith(timerV2));
+    expect(chat.context.versions).toEqual([
+      { code: timerV1, messageIndex: 1 },
+      { code: timerV2, messageIndex: 3 },
+    ]);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+  });
+
+  it("stops the stream actor once the answer is done", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer("Hi");
+    expect(chat.request.aborted).toBe(true);
+  });
+});
+
+describe("failures", () => {
+  it("a server error ends in error, shows the error and keeps the partial answer marked failed", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(serverError());
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(upstreamFailure);
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages).toEqual([
+      { role: "user", content: "a timer", state: "complete" },
+      { role: "assistant", content: "Here is a ti", state: "failed" },
+    ]);
+  });
+
+  it("a lost connection ends in error likewise, keeping the partial answer marked failed", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(connectionFailed());
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(lostConnection);
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here is a ti", state: "failed" });
+  });
+
+  it("a refusal before any text leaves no empty answer behind", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    const refusal: WireError = { code: "bad_request", message: "The prompt is too long.", retryable: false };
+    chat.request.push(connectionFailed(refusal));
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(refusal);
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+  });
+
+  it("a follow-up sent after an empty failed answer joins the two prompts into one user message", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    chat.ask("with a dark theme");
+    expect(chat.snapshot.matches("active")).toBe(true);
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.request.input.messages).toEqual([{ role: "user", content: "a timer\n\nwith a dark theme" }]);
+  });
+
+  it("Dismiss clears the error", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverError());
+    chat.send({ type: "DISMISS" });
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.snapshot.value).toBe("done");
+    expect(selectPhase(chat.snapshot)).toBe("done");
+  });
+});
+
+describe("Stop", () => {
+  it("while connecting aborts the request and ends in stopped with no answer", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.send({ type: "CANCEL" });
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.request.aborted).toBe(true);
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+  });
+
+  it("while writing aborts the request and keeps the partial answer marked stopped", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
+    expect(chat.request.aborted).toBe(false);
+    chat.send({ type: "CANCEL" });
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.request.aborted).toBe(true);
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here is a ti", state: "stopped" });
+    expect(chat.context.error).toBeUndefined();
+  });
+
+  it("ignores events that arrive after it, from the old stream or sent straight to the chat", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
+    chat.send({ type: "CANCEL" });
+    const before = chat.snapshot;
+    const late: ChatStreamEvent[] = [delta("mer"), reset(), meta("openai"), done(), serverError(), connectionFailed()];
+    for (const event of late) chat.request.push(event);
+    for (const event of late) chat.send(event);
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.snapshot.context).toEqual(before.context);
+    expect(chat.requests).toHaveLength(1);
+  });
+
+  it("is ignored when nothing is running", () => {
+    const chat = startChat();
+    chat.send({ type: "CANCEL" });
+    expect(chat.snapshot.value).toBe("idle");
+    chat.ask("a timer");
+    chat.answer("Hi");
+    chat.send({ type: "CANCEL" });
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.messages.at(-1)?.state).toBe("complete");
+  });
+
+  it("a new prompt after Stop does not hear from the stopped stream", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    const first = chat.request;
+    first.push(delta("old "));
+    chat.send({ type: "CANCEL" });
+    chat.ask("a clock instead");
+    first.push(delta("LATE"));
+    first.push(done());
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.draft).toBe("");
+    chat.request.push(delta("new"));
+    expect(chat.context.draft).toBe("new");
+  });
+});
+
+describe.each([
+  ["an error", (chat: ReturnType<typeof startChat>) => chat.request.push(serverError())],
+  ["a stop", (chat: ReturnType<typeof startChat>) => chat.send({ type: "CANCEL" })],
+] as const)("after %s", (_name, endTurn) => {
+  /** A finished first turn, then a second turn that writes part of an answer and ends badly. */
+  function secondTurnCutShort() {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    chat.request.push(delta("Sure, here is the bl"));
+    endTurn(chat);
+    return chat;
+  }
+
+  const firstTurn = [
+    { role: "user", content: "a timer" },
+    { role: "assistant", content: replyWith(timerV1) },
+  ];
+
+  it("Retry asks the same question again, without the cut-short answer", () => {
+    const chat = secondTurnCutShort();
+    chat.send({ type: "RETRY" });
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.requests).toHaveLength(3);
+    expect(chat.request.input).toMatchObject({ model: "m", messages: [...firstTurn, { role: "user", content: "make it blue" }] });
+    expect(chat.context.messages.map((m) => m.content)).toEqual(["a timer", replyWith(timerV1), "make it blue"]);
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.context.draft).toBe("");
+  });
+
+  it("Switch model sends the same question to the other model", () => {
+    const chat = secondTurnCutShort();
+    chat.send({ type: "SWITCH_MODEL", model: "gpt-4o" });
+    expect(chat.snapshot.matches("active")).toBe(true);
+    expect(chat.context.model).toBe("gpt-4o");
+    expect(chat.request.input).toMatchObject({ model: "gpt-4o", messages: [...firstTurn, { role: "user", content: "make it blue" }] });
+    expect(chat.context.messages).toHaveLength(3);
+  });
+
+  it("Edit puts the last prompt back in the box and removes that turn, keeping earlier versions", () => {
+    const chat = secondTurnCutShort();
+    chat.send({ type: "EDIT" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.context.input).toBe("make it blue");
+    expect(chat.context.messages.map((m) => m.content)).toEqual(["a timer", replyWith(timerV1)]);
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1 }]);
+    expect(chat.requests).toHaveLength(2);
+    // Sending the edited prompt continues the conversation from the first turn.
+    chat.send({ type: "TYPE", text: "make it red" });
+    chat.send({ type: "SUBMIT" });
+    expect(chat.request.input.messages).toEqual([...firstTurn, { role: "user", content: "make it red" }]);
+  });
+
+  it("the preview still runs the last complete version", () => {
+    const chat = secondTurnCutShort();
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+  });
+});
+
+describe("Retry, Switch model and Edit", () => {
+  it("are not offered after a successful answer", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer("Hi");
+    chat.send({ type: "RETRY" });
+    chat.send({ type: "SWITCH_MODEL", model: "other" });
+    chat.send({ type: "EDIT" });
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.model).toBe("m");
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.context.messages).toHaveLength(2);
+  });
+
+  it("Retry after a refusal with no text re-sends the prompt", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    chat.send({ type: "RETRY" });
+    expect(chat.requests).toHaveLength(2);
+    expect(chat.request.input.messages).toEqual([{ role: "user", content: "a timer" }]);
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+  });
+});
+
+describe("the preview and the code view", () => {
+  it("keep the last complete version in the preview while the next one streams, and show the new code in the code view", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+
+    chat.request.push(delta("Sure, I will make it blue.\n\n"));
+    // No code yet: the code view shows the last version.
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+
+    chat.request.push(delta("```tsx\nexport default function App() {\n  return <h1 sty"));
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectCodeView(chat.snapshot)).toEqual({
+      code: "export default function App() {\n  return <h1 sty",
+      writing: true,
+      version: 2,
+    });
+    expect(selectDraftReply(chat.snapshot)).toMatchObject({ before: "Sure, I will make it blue.", fence: "open" });
+
+    chat.request.push(serverError());
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+    expect(selectDraftReply(chat.snapshot)).toBeNull();
+  });
+
+  it("show nothing before the first version, and the streaming code as soon as the block opens", () => {
+    const chat = startChat();
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: "", writing: false, version: 0 });
+    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    chat.ask("a timer");
+    chat.request.push(delta("Here:\n\n```tsx\nexport default"));
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default", writing: true, version: 1 });
+    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    chat.request.push(delta(" function App() {}\n```\n"));
+    // Closed but the answer is not finished: not yet a version the preview runs.
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
+    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    chat.request.push(done());
+    expect(selectPreviewCode(chat.snapshot)).toBe("export default function App() {}");
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
+  });
+
+  it("after a reset, the code view drops the discarded code and falls back to the last version", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    chat.request.push(delta("```tsx\nexport default function Broken"));
+    expect(selectCodeView(chat.snapshot).writing).toBe(true);
+    chat.request.push(reset());
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+  });
+});
+
+describe("selectPhase (the status line)", () => {
+  it("names every state of a turn", () => {
+    const chat = startChat();
+    const phases = [selectPhase(chat.snapshot)];
+    const active = [selectIsActive(chat.snapshot)];
+    const record = () => {
+      phases.push(selectPhase(chat.snapshot));
+      active.push(selectIsActive(chat.snapshot));
+    };
+    chat.ask("a timer");
+    record(); // connecting
+    chat.request.push(meta());
+    record(); // still connecting: meta is not text
+    chat.request.push(delta("Hi"));
+    record(); // writing
+    chat.request.push(done());
+    record(); // done
+    chat.ask("again");
+    chat.request.push(delta("Hi"));
+    chat.send({ type: "CANCEL" });
+    record(); // stopped
+    chat.send({ type: "RETRY" });
+    chat.request.push(serverError());
+    record(); // error
+    chat.send({ type: "EDIT" });
+    record(); // idle with the prompt back in the box
+    expect(phases).toEqual(["idle", "connecting", "connecting", "writing", "done", "stopped", "error", "idle"]);
+    expect(active).toEqual([false, true, true, true, false, false, false, false]);
+  });
+});
