@@ -89,12 +89,12 @@ export const chatMachine = setup({
   },
   actors: { chatStream: chatStreamActor },
   guards: {
-    hasPrompt: ({ context, event }) => Boolean((event.type === "SUBMIT" && event.prompt) || context.input.trim()),
+    hasPrompt: ({ context, event }) => Boolean((event.type === "SUBMIT" && event.prompt?.trim()) || context.input.trim()),
     hasTurnToRepeat: ({ context }) => withoutUnfinishedAnswer(context.messages).at(-1)?.role === "user",
   },
   actions: {
     startTurn: assign(({ context, event }) => {
-      const prompt = (event.type === "SUBMIT" && event.prompt) || context.input;
+      const prompt = (event.type === "SUBMIT" && event.prompt?.trim()) || context.input;
       return {
         messages: [...context.messages, { role: "user" as const, content: prompt.trim(), state: "complete" as const }],
         input: "",

@@ -265,6 +265,13 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     expect(error.message).toMatch(/^KILN_PROVIDERS /);
   });
 
+  it("does not quote the broken file, which may hold a key, in the error", () => {
+    const text = '{"providers": [{"id": "x", "apiKey": "sk-inline-secret-123" oops}]}';
+    const error = configError(withFile(), files({ "/etc/kiln/providers.json": text }));
+    expect(error.message).not.toContain("sk-inline");
+    expect(error.message).toMatch(/position \d+/);
+  });
+
   it("stops with one line naming KILN_PROVIDERS and the bad field when the file breaks the schema", () => {
     const missingModels = configError(withFile(), providersFile([{ id: "x", baseURL: "https://x.example.com/v1", models: [] }]));
     expect(missingModels.message).toMatch(/^KILN_PROVIDERS /);

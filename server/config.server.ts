@@ -253,7 +253,9 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`KILN_PROVIDERS file ${path} is not valid JSON: ${(error as Error).message.replace(/\s+/g, " ")}`);
+    // Only the position: Node's message quotes the file around the error, and that may be a key.
+    const position = /position \d+/.exec((error as Error).message)?.[0];
+    throw new ConfigError(`KILN_PROVIDERS file ${path} is not valid JSON${position ? ` (at ${position})` : ""}`);
   }
   const parsed = providersFileSchema.safeParse(json);
   if (!parsed.success) {

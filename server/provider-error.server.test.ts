@@ -33,6 +33,9 @@ describe("retryAfterMs", () => {
 
   it("gives no hint for garbage or no header", () => {
     expect(retryAfterMs(new Headers({ "retry-after": "whenever" }), now)).toBeUndefined();
+    // Date.parse reads these as dates in 2001, which would mean "retry now".
+    expect(retryAfterMs(new Headers({ "retry-after": "-5" }), now)).toBeUndefined();
+    expect(retryAfterMs(new Headers({ "retry-after": "1 2" }), now)).toBeUndefined();
     expect(retryAfterMs(new Headers(), now)).toBeUndefined();
     expect(retryAfterMs(undefined, now)).toBeUndefined();
   });

@@ -103,6 +103,7 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
+  // Only an HTTP date (RFC 9110 IMF-fixdate ends in GMT): Date.parse also accepts junk like "1 2".
+  const date = /GMT$/.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
