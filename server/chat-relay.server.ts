@@ -6,11 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../machines/wire-events";
 import { parseChatRequest } from "./chat-request";
-import { ProviderError } from "./provider-error.server";
-import { streamCompletion } from "./provider-stream.server";
+import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
-import { buildProviderMessages } from "./system-prompt";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
@@ -56,10 +54,9 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   request.signal.addEventListener("abort", () => upstream.abort(request.signal.reason), { once: true });
   const encoder = new TextEncoder();
   const startedAt = performance.now();
+  const stats: AttemptStats = { attempts: 0, retries: 0, fallbacks: 0, provider: target.provider.id, model: target.model };
   const log = {
     requestId,
-    provider: target.provider.id,
-    model: target.model,
     chatId: parsed.value.chatId,
     messages: parsed.value.messages.length,
     firstDeltaMs: undefined as number | undefined,
@@ -81,33 +78,33 @@ export async function relayChat(request: Request, services: KilnServices): Promi
       const send = (event: WireEvent) => write(formatSseEvent(event));
       const ping = setInterval(() => write(SSE_PING), PING_INTERVAL_MS);
       send({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
-      let outcome = "done";
+      let outcome = "unfinished";
       try {
-        for await (const event of streamCompletion({
+        for await (const event of resilientCompletion({
           target,
-          messages: buildProviderMessages(parsed.value.messages),
+          providers,
+          messages: parsed.value.messages,
           signal: upstream.signal,
-          firstByteTimeoutMs: config.firstByteTimeoutMs,
-          idleTimeoutMs: config.idleTimeoutMs,
+          settings: config,
+          stats,
           onMalformedFrame: (reason) => {
             log.malformedFrames++;
-            logger.warn({ requestId, provider: target.provider.id, reason }, "skipped a malformed frame from the provider");
+            logger.warn({ requestId, provider: stats.provider, reason }, "skipped a malformed frame from the provider");
           },
         })) {
-          if (event.type === "delta") {
+          if (event.event === "delta") {
             log.firstDeltaMs ??= Math.round(performance.now() - startedAt);
-            log.bytes += Buffer.byteLength(event.text);
-            send({ event: "delta", data: { text: event.text } });
-          } else {
-            send({ event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } });
+            log.bytes += Buffer.byteLength(event.data.text);
+          } else if (event.event === "retry" || event.event === "fallback") {
+            logger.info({ requestId, provider: stats.provider, ...event.data }, `chat ${event.event}`);
           }
+          if (event.event === "done") outcome = "done";
+          if (event.event === "error") outcome = event.data.code;
+          send(event);
         }
       } catch (error) {
         if (upstream.signal.aborted) {
           outcome = "client_closed";
-        } else if (error instanceof ProviderError) {
-          outcome = error.code;
-          send({ event: "error", data: { code: error.code, message: error.message, retryable: error.retryable } });
         } else {
           outcome = "internal_error";
           logger.error({ requestId, err: error }, "relay failed");
@@ -121,7 +118,7 @@ export async function relayChat(request: Request, services: KilnServices): Promi
         } catch {
           // Already cancelled by the client.
         }
-        logger.info({ ...log, outcome, durationMs: Math.round(performance.now() - startedAt) }, "chat request");
+        logger.info({ ...log, ...stats, outcome, durationMs: Math.round(performance.now() - startedAt) }, "chat request");
       }
     },
     cancel(reason) {

@@ -31,6 +31,11 @@ export interface ProviderConfig {
   apiKey?: string;
   headers: Record<string, string>;
   models: ModelEntry[];
+  /**
+   * The provider can continue a cut-off answer from an assistant prefix (vLLM/SGLang's
+   * `continue_final_message`), so a mid-stream failure resumes instead of restarting.
+   */
+  continuation: boolean;
   /** False when the provider lacks what it needs (usually a key); `reason` says what to set. */
   available: boolean;
   reason?: string;
@@ -46,6 +51,11 @@ export interface KilnConfig {
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   maxRetries: number;
+  /** First backoff ceiling (doubling per retry) and the largest computed wait. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A provider's Retry-After longer than this is not waited out (Kiln falls back or reports it). */
+  maxRetryAfterMs: number;
   /** Largest accepted `POST /api/chat` body, in bytes. */
   maxBodyBytes: number;
   databaseUrl: string;
@@ -89,6 +99,10 @@ const envSchema = z.object({
   BACKEND_AI_API_KEY: optionalText,
   MODEL_NAME: optionalText,
   KILN_PROVIDERS: optionalText,
+  KILN_BACKEND_AI_CONTINUATION: z
+    .enum(["true", "false", "1", "0"], { errorMap: () => ({ message: "must be true or false" }) })
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
   KILN_FALLBACK: z
     .string()
     .default("together")
@@ -108,6 +122,9 @@ const envSchema = z.object({
     .max(10, "must be at most 10")
     .default(3),
   KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
+  KILN_RETRY_BASE_MS: positiveInt(500),
+  KILN_RETRY_MAX_MS: positiveInt(8_000),
+  KILN_MAX_RETRY_AFTER_MS: positiveInt(30_000),
   KILN_SANDPACK_BUNDLER_URL: httpUrl.optional(),
   KILN_PREVIEW_TIMEOUT_MS: positiveInt(15_000),
   DATABASE_URL: z
@@ -139,6 +156,7 @@ const providersFileSchema = z.object({
         apiKeyEnv: z.string().optional(),
         apiKey: z.string().optional(),
         headers: z.record(z.string()).default({}),
+        continuation: z.boolean().default(false),
         models: z
           .array(z.union([z.string().min(1), z.object({ id: z.string().min(1), label: z.string().optional() })]))
           .min(1, "must list at least one model"),
@@ -188,6 +206,9 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     firstByteTimeoutMs: vars.KILN_FIRST_BYTE_TIMEOUT_MS,
     idleTimeoutMs: vars.KILN_IDLE_TIMEOUT_MS,
     maxRetries: vars.KILN_MAX_RETRIES,
+    backoffBaseMs: vars.KILN_RETRY_BASE_MS,
+    backoffMaxMs: vars.KILN_RETRY_MAX_MS,
+    maxRetryAfterMs: vars.KILN_MAX_RETRY_AFTER_MS,
     maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
     databaseUrl: vars.DATABASE_URL,
     port: vars.PORT,
@@ -210,6 +231,8 @@ function togetherProvider(vars: EnvVars): ProviderConfig {
     baseURL,
     apiKey: vars.TOGETHER_API_KEY,
     headers: viaHelicone ? { "Helicone-Auth": `Bearer ${vars.HELICONE_API_KEY}` } : {},
+    // Together's API has no assistant-prefix continuation: a cut-off answer restarts.
+    continuation: false,
     models: TOGETHER_MODELS,
     available: Boolean(vars.TOGETHER_API_KEY),
     reason: vars.TOGETHER_API_KEY ? undefined : "Set TOGETHER_API_KEY to use Together AI.",
@@ -230,6 +253,8 @@ function backendAiProvider(vars: EnvVars): ProviderConfig | undefined {
     baseURL: withV1(vars.BACKEND_AI_ENDPOINT),
     apiKey: vars.BACKEND_AI_API_KEY,
     headers: {},
+    // The engine behind a model service (vLLM, SGLang, NIM) is unknown; KILN_BACKEND_AI_CONTINUATION opts in.
+    continuation: vars.KILN_BACKEND_AI_CONTINUATION,
     models: [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }],
     // Public model services need no token, so the endpoint alone makes it usable.
     available: true,
@@ -271,6 +296,7 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
       baseURL: entry.baseURL.replace(/\/+$/, ""),
       apiKey,
       headers: entry.headers,
+      continuation: entry.continuation,
       models: entry.models.map((model) =>
         typeof model === "string" ? { id: model, label: model } : { id: model.id, label: model.label ?? model.id },
       ),

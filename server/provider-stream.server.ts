@@ -17,6 +17,8 @@ export type UpstreamEvent = { type: "delta"; text: string } | { type: "finish"; 
 export interface StreamCompletionOptions {
   target: ResolvedModel;
   messages: ChatCompletionMessageParam[];
+  /** Extra body fields some servers understand (vLLM's `continue_final_message`). */
+  extraBody?: Record<string, unknown>;
   /** Fires when the browser goes away or presses Stop: the upstream request is aborted at once. */
   signal: AbortSignal;
   /** Longest wait for the first piece of text. */
@@ -61,7 +63,7 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
     let response: Response;
     try {
       response = await target.client.chat.completions
-        .create({ model: target.model, messages, stream: true }, { signal: combined })
+        .create({ model: target.model, messages, stream: true, ...options.extraBody }, { signal: combined })
         .asResponse();
     } catch (error) {
       throw signal.aborted ? failure(error) : toProviderError(failure(error), label);

@@ -1,0 +1,157 @@
+/**
+ * One answer, whatever the providers do: retries with backoff, falls back down the chain, and
+ * recovers from mid-stream failures, announcing each step as a wire event. Exactly one `done` or
+ * `error` ends the sequence, and the answer (the deltas after the last `reset`) has no gap and no
+ * repetition.
+ *
+ * Policy, in order, when an attempt fails (and the client is still there):
+ * 1. retryable (connection, 408/409/429/5xx, timeouts, stalls, truncation) and budget left → wait
+ *    (exponential backoff with full jitter; Retry-After is a floor) and try the same provider again;
+ * 2. otherwise → the next configured provider of KILN_FALLBACK (skipping the failed one);
+ * 3. otherwise → `error` with the last failure's code.
+ * After text was sent, a new attempt either continues from it (providers with `continuation`) or
+ * restarts, announced by `reset` so the client drops the partial text.
+ *
+ * The budget (KILN_MAX_RETRIES) counts every retry of the request; each fallback adds one attempt.
+ * So a request makes at most 1 + maxRetries + (fallback chain length) provider calls.
+ */
+import { backoffDelay } from "../machines/backoff";
+import type { WireEvent } from "../machines/wire-events";
+import type { ChatMessage } from "./chat-request";
+import { ProviderError } from "./provider-error.server";
+import type { ProviderFactory, ResolvedModel } from "./provider-factory.server";
+import { streamCompletion as defaultStreamCompletion, type StreamCompletionOptions, type UpstreamEvent } from "./provider-stream.server";
+import { buildProviderMessages } from "./system-prompt";
+
+export interface ResilienceSettings {
+  maxRetries: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Provider ids tried in order when the chosen one fails. */
+  fallback: string[];
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** A Retry-After longer than this is not waited out: Kiln falls back or reports `rate_limited`. */
+  maxRetryAfterMs: number;
+}
+
+/** Counters for the request's log line. */
+export interface AttemptStats {
+  attempts: number;
+  retries: number;
+  fallbacks: number;
+  provider: string;
+  model: string;
+}
+
+export interface ResilientCompletionOptions {
+  target: ResolvedModel;
+  providers: ProviderFactory;
+  messages: ChatMessage[];
+  signal: AbortSignal;
+  settings: ResilienceSettings;
+  stats: AttemptStats;
+  onMalformedFrame?: (reason: string) => void;
+  /** Injected in tests: the provider call, the wait and the randomness. */
+  streamCompletion?: (options: StreamCompletionOptions) => AsyncIterable<UpstreamEvent>;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export async function* resilientCompletion(options: ResilientCompletionOptions): AsyncGenerator<WireEvent> {
+  const { providers, messages, signal, settings, stats } = options;
+  const stream = options.streamCompletion ?? defaultStreamCompletion;
+  const sleep = options.sleep ?? abortableSleep;
+  const chain = fallbackChain(options.target, providers, settings.fallback);
+  let target = options.target;
+  let sent = "";
+  let retriesLeft = settings.maxRetries;
+
+  for (;;) {
+    stats.attempts++;
+    stats.provider = target.provider.id;
+    stats.model = target.model;
+    const continuing = sent !== "" && target.provider.continuation;
+    let failure: ProviderError;
+    try {
+      for await (const event of stream({
+        target,
+        messages: continuing
+          ? [...buildProviderMessages(messages), { role: "assistant", content: sent }]
+          : buildProviderMessages(messages),
+        extraBody: continuing ? { continue_final_message: true, add_generation_prompt: false } : undefined,
+        signal,
+        firstByteTimeoutMs: settings.firstByteTimeoutMs,
+        idleTimeoutMs: settings.idleTimeoutMs,
+        onMalformedFrame: options.onMalformedFrame,
+      })) {
+        if (event.type === "delta") {
+          sent += event.text;
+          yield { event: "delta", data: { text: event.text } };
+        } else {
+          yield { event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } };
+          return;
+        }
+      }
+      // The stream reader always ends with a finish or throws; an empty end is a truncation.
+      throw new ProviderError("stream_truncated", `${target.provider.label} ended the answer abruptly.`, true);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      failure = error instanceof ProviderError ? error : new ProviderError("provider_unavailable", `${target.provider.label} failed unexpectedly.`, true);
+    }
+
+    const waitable = failure.retryAfterMs === undefined || failure.retryAfterMs <= settings.maxRetryAfterMs;
+    if (failure.retryable && waitable && retriesLeft > 0) {
+      retriesLeft--;
+      stats.retries++;
+      const attempt = settings.maxRetries - retriesLeft;
+      const delayMs = backoffDelay(
+        attempt,
+        { baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs, random: options.random },
+        failure.retryAfterMs,
+      );
+      yield { event: "retry", data: { attempt, delayMs, reason: failure.code } };
+      await sleep(delayMs, signal);
+    } else {
+      const next = chain.shift();
+      if (!next) {
+        yield { event: "error", data: { code: failure.code, message: failure.message, retryable: failure.retryable } };
+        return;
+      }
+      stats.fallbacks++;
+      yield { event: "fallback", data: { from: target.provider.id, to: next.provider.id, reason: failure.code, model: next.model } };
+      target = next;
+    }
+    if (sent !== "" && !target.provider.continuation) {
+      yield { event: "reset", data: { reason: failure.code } };
+      sent = "";
+    }
+  }
+}
+
+/** The configured, available providers of KILN_FALLBACK other than the chosen one, each with its first model. */
+function fallbackChain(chosen: ResolvedModel, providers: ProviderFactory, fallback: string[]): ResolvedModel[] {
+  const chain: ResolvedModel[] = [];
+  for (const id of fallback) {
+    const provider = providers.provider(id);
+    if (!provider || provider.id === chosen.provider.id || !provider.available || !provider.models[0]) continue;
+    const resolved = providers.resolve(provider.models[0].id);
+    if (resolved.ok) chain.push(resolved.value);
+  }
+  return chain;
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
