@@ -49,6 +49,10 @@ export default defineConfig({
         KILN_PROVIDERS: "tests/support/fake-providers.json",
         KILN_DEFAULT_MODEL: "fake-coder",
         KILN_PREVIEW_TIMEOUT_MS: "3000",
+        // Short waits so recovery is quick to watch; the policy is the same as with the defaults.
+        KILN_IDLE_TIMEOUT_MS: "1500",
+        KILN_RETRY_BASE_MS: "200",
+        KILN_FALLBACK: "together",
       },
     },
   ],

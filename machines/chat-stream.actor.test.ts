@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createActor, waitFor } from "xstate";
 import { runChatStream, type ChatStreamEvent, type ChatStreamInput } from "./chat-stream.actor";
-import { chatMachine } from "./chat.machine";
+import { chatMachine, type ChatInput } from "./chat.machine";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
 
@@ -176,7 +176,7 @@ describe("a streamed answer", () => {
     expect(answerText(events)).toBe(fullAnswer);
   });
 
-  it("ignores keep-alive comments between and around events", async () => {
+  it("passes each keep-alive comment on as a ping, without disturbing the events or the text", async () => {
     handler = async (_req, res) => {
       startSse(res);
       res.write(": ping\n\n");
@@ -190,8 +190,29 @@ describe("a streamed answer", () => {
       res.end(sse("done", doneData));
     };
     const events = await run();
-    expect(sequence(events)).toEqual(["server.meta", "server.delta", "server.done"]);
+    // 1 before meta, 1 before each of the 4 deltas, 2 before done (one of them an empty comment).
+    expect(events.filter((event) => event.type === "server.ping")).toEqual(Array(7).fill({ type: "server.ping" }));
+    expect(sequence(events.filter((event) => event.type !== "server.ping"))).toEqual(["server.meta", "server.delta", "server.done"]);
     expect(answerText(events)).toBe(fullAnswer);
+    expect(events.at(-1)).toEqual({ type: "server.done", data: doneData });
+  });
+
+  it("passes on the pings of a server that is still waiting for the provider, before any event", async () => {
+    handler = async (_req, res) => {
+      startSse(res);
+      res.write(": ping\n\n");
+      await pause();
+      res.write(": ping\n\n");
+      await pause();
+      res.end(sse("delta", { text: "Hi" }) + sse("done", doneData));
+    };
+    const events = await run();
+    expect(events).toEqual([
+      { type: "server.ping" },
+      { type: "server.ping" },
+      { type: "server.delta", data: { text: "Hi" } },
+      { type: "server.done", data: doneData },
+    ]);
   });
 
   it("passes reset, retry and fallback on in order, never merging text across a reset", async () => {
@@ -249,11 +270,38 @@ describe("a refused request", () => {
     ]);
   });
 
-  it("is retryable for a 503 (provider not configured or down)", async () => {
-    handler = refuse(503, JSON.stringify({ error: { code: "provider_unavailable", message: "Together AI is not configured." } }));
+  it("is retryable for a 503 (provider down)", async () => {
+    handler = refuse(503, JSON.stringify({ error: { code: "provider_unavailable", message: "Together AI is down." } }));
     expect(await run()).toEqual([
-      { type: "connection.failed", error: { code: "provider_unavailable", message: "Together AI is not configured.", retryable: true } },
+      { type: "connection.failed", error: { code: "provider_unavailable", message: "Together AI is down.", retryable: true } },
     ]);
+  });
+
+  it("is not retryable when the provider is not configured: asking again cannot help", async () => {
+    handler = refuse(503, JSON.stringify({ error: { code: "provider_not_configured", message: "Together AI is not configured." } }));
+    expect(await run()).toEqual([
+      { type: "connection.failed", error: { code: "provider_not_configured", message: "Together AI is not configured.", retryable: false } },
+    ]);
+  });
+
+  it("passes a Retry-After (in seconds) on in milliseconds, so the browser does not ask again sooner", async () => {
+    handler = (_req, res) => {
+      res.writeHead(429, { "Content-Type": "application/json", "Retry-After": "5" });
+      res.end(JSON.stringify({ error: { code: "rate_limited", message: "Slow down." } }));
+    };
+    expect(await run()).toEqual([
+      { type: "connection.failed", error: { code: "rate_limited", message: "Slow down.", retryable: true }, retryAfterMs: 5000 },
+    ]);
+  });
+
+  it("ignores a Retry-After that is not a number of seconds (an HTTP date)", async () => {
+    handler = (_req, res) => {
+      res.writeHead(503, { "Content-Type": "application/json", "Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT" });
+      res.end(JSON.stringify({ error: { code: "provider_unavailable", message: "Down." } }));
+    };
+    const events = await run();
+    expect(events).toEqual([{ type: "connection.failed", error: { code: "provider_unavailable", message: "Down.", retryable: true } }]);
+    expect(events[0]).not.toHaveProperty("retryAfterMs");
   });
 
   it("is retryable for a 429 (rate limited)", async () => {
@@ -368,17 +416,19 @@ describe("Stop (aborting the signal)", () => {
 });
 
 describe("what the client ignores", () => {
-  it("anything after done, even on a connection the server keeps open", async () => {
+  it("anything after done, pings included, even on a connection the server keeps open", async () => {
     let serverSawClose!: () => void;
     const closed = new Promise<void>((resolve) => (serverSawClose = resolve));
     handler = async (_req, res) => {
       res.on("close", () => serverSawClose());
       startSse(res);
       // In one write: events after done in the same read.
-      res.write(sse("delta", { text: "Done." }) + sse("done", doneData) + sse("delta", { text: " EXTRA" }) + sse("error", { code: "x", message: "y", retryable: false }));
+      res.write(
+        sse("delta", { text: "Done." }) + sse("done", doneData) + ": ping\n\n" + sse("delta", { text: " EXTRA" }) + sse("error", { code: "x", message: "y", retryable: false }),
+      );
       await pause();
       // And in later reads; the connection is never ended by the server.
-      res.write(sse("delta", { text: " LATER" }) + sse("reset", { reason: "late" }));
+      res.write(": ping\n\n" + sse("delta", { text: " LATER" }) + sse("reset", { reason: "late" }));
     };
     const events = await run();
     expect(events).toEqual([
@@ -433,7 +483,8 @@ describe("what the client ignores", () => {
 });
 
 describe("the real stream actor inside the chat machine", () => {
-  const startChat = () => createActor(chatMachine, { input: { model: "m", apiUrl: `${baseUrl}/api/chat` } }).start();
+  const startChat = (options: Partial<ChatInput> = {}) =>
+    createActor(chatMachine, { input: { model: "m", apiUrl: `${baseUrl}/api/chat`, ...options } }).start();
 
   it("streams an answer into a new version", async () => {
     const code = "export default function App() {\n  return <h1>🍅</h1>;\n}";
@@ -479,6 +530,56 @@ describe("the real stream actor inside the chat machine", () => {
     chat.send({ type: "SUBMIT", prompt: "a timer" });
     const snapshot = await waitFor(chat, (s) => s.matches("error"));
     expect(snapshot.context.error).toEqual({ code: "unknown_model", message: "No model called m.", retryable: false });
+    chat.stop();
+  });
+
+  it("a 503 for an unconfigured provider ends in error at once, without reconnecting", async () => {
+    let requests = 0;
+    handler = (_req, res) => {
+      requests++;
+      res.writeHead(503, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "provider_not_configured", message: "Together AI is not configured." } }));
+    };
+    const chat = startChat({ reconnectBaseMs: 0 });
+    chat.send({ type: "SUBMIT", prompt: "a timer" });
+    const snapshot = await waitFor(chat, (s) => !s.matches("active"));
+    expect(snapshot.value).toBe("error");
+    expect(snapshot.context.error).toMatchObject({ code: "provider_not_configured", retryable: false });
+    expect(snapshot.context.reconnects).toBe(0);
+    expect(requests).toBe(1);
+    chat.stop();
+  });
+
+  it("a dropped connection is re-established and the new request's answer is shown", async () => {
+    const bodies: unknown[] = [];
+    handler = async (_req, res, body) => {
+      bodies.push(JSON.parse(body));
+      startSse(res);
+      if (bodies.length === 1) {
+        res.write(sse("meta", metaData) + sse("delta", { text: "Here is a ti" }));
+        await pause();
+        res.socket?.destroy();
+        return;
+      }
+      res.end(sse("meta", metaData) + sse("delta", { text: "Here is a timer." }) + sse("done", doneData));
+    };
+    // A zero backoff: the reconnect timer fires on the next tick, no real waiting.
+    const chat = startChat({ reconnectBaseMs: 0 });
+    const phases: string[] = [];
+    chat.subscribe((s) => phases.push(typeof s.value === "string" ? s.value : `active.${String(s.value.active)}`));
+    chat.send({ type: "SUBMIT", prompt: "a timer" });
+    const snapshot = await waitFor(chat, (s) => !s.matches("active"));
+    expect(snapshot.value).toBe("done");
+    expect(phases).toContain("active.retrying");
+    expect(bodies).toEqual([
+      { model: "m", messages: [{ role: "user", content: "a timer" }] },
+      { model: "m", messages: [{ role: "user", content: "a timer" }] },
+    ]);
+    expect(snapshot.context.reconnects).toBe(1);
+    expect(snapshot.context.messages).toEqual([
+      { role: "user", content: "a timer", state: "complete" },
+      { role: "assistant", content: "Here is a timer.", state: "complete" },
+    ]);
     chat.stop();
   });
 });

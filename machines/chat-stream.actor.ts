@@ -18,10 +18,16 @@ export interface ChatStreamInput {
 /** A wire event, named as the machine sees it: `server.meta`, `server.delta`, … */
 export type ServerEvent = { [E in WireEvent as `server.${E["event"]}`]: { type: `server.${E["event"]}`; data: E["data"] } }[`server.${WireEvent["event"]}`];
 
-/** The request never produced a stream: refused with a JSON error, or Kiln's server unreachable / gone. */
-export type ConnectionEvent = { type: "connection.failed"; error: WireError };
+/**
+ * The request never produced a complete stream: refused with a JSON error, or Kiln's server
+ * unreachable or gone mid-stream. `retryAfterMs` carries a refusal's Retry-After.
+ */
+export type ConnectionEvent = { type: "connection.failed"; error: WireError; retryAfterMs?: number };
 
-export type ChatStreamEvent = ServerEvent | ConnectionEvent;
+/** A keep-alive comment: the server is there, just quiet (waiting for the provider). */
+export type HeartbeatEvent = { type: "server.ping" };
+
+export type ChatStreamEvent = ServerEvent | ConnectionEvent | HeartbeatEvent;
 
 export const chatStreamActor = fromCallback<{ type: "noop" }, ChatStreamInput>(({ sendBack, input }) => {
   const abort = new AbortController();
@@ -48,7 +54,9 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
     return;
   }
   if (!response.ok || !response.body) {
-    emit({ type: "connection.failed", error: await refusalError(response) });
+    const error = await refusalError(response);
+    const retryAfter = Number(response.headers.get("retry-after"));
+    emit({ type: "connection.failed", error, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
     return;
   }
 
@@ -73,6 +81,9 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
       if (event.event === "done" || event.event === "error") ended = true;
       emit({ type: `server.${event.event}`, data: event.data } as ServerEvent);
     },
+    onComment() {
+      if (!ended) emit({ type: "server.ping" });
+    },
   });
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -95,7 +106,8 @@ async function refusalError(response: Response): Promise<WireError> {
   const retryable = response.status === 429 || response.status >= 500;
   try {
     const body = refusalBody.safeParse(await response.json());
-    if (body.success) return { ...body.data.error, retryable };
+    // An unconfigured provider stays unconfigured however often the request is repeated.
+    if (body.success) return { ...body.data.error, retryable: retryable && body.data.error.code !== "provider_not_configured" };
   } catch {
     // Not Kiln's JSON (a proxy's error page): describe it by status.
   }

@@ -1,8 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createActor, fromCallback } from "xstate";
 import type { ChatStreamEvent, ChatStreamInput } from "./chat-stream.actor";
-import { chatMachine, type ChatEvent } from "./chat.machine";
-import { selectCodeView, selectDraftReply, selectIsActive, selectPhase, selectPreviewCode, versionOfMessage } from "./chat.selectors";
+import { chatMachine, SERVER_TIMEOUT_CODE, type ChatEvent, type ChatInput } from "./chat.machine";
+import {
+  selectCanRecover,
+  selectCodeView,
+  selectDraftReply,
+  selectIsActive,
+  selectPhase,
+  selectPreviewCode,
+  versionOfMessage,
+} from "./chat.selectors";
 import type { WireError } from "./wire-events";
 
 /** One request the machine made through the (scripted) stream actor. */
@@ -14,7 +22,7 @@ interface ScriptedRequest {
   push(event: ChatStreamEvent): void;
 }
 
-function startChat() {
+function startChat(options: Partial<ChatInput> = {}) {
   const requests: ScriptedRequest[] = [];
   const chatStream = fromCallback<{ type: "noop" }, ChatStreamInput>(({ input, sendBack }) => {
     const request: ScriptedRequest = { input, aborted: false, push: (event) => sendBack(event) };
@@ -23,7 +31,7 @@ function startChat() {
       request.aborted = true;
     };
   });
-  const actor = createActor(chatMachine.provide({ actors: { chatStream } }), { input: { model: "m" } });
+  const actor = createActor(chatMachine.provide({ actors: { chatStream } }), { input: { model: "m", ...options } });
   actor.start();
   const chat = {
     actor,
@@ -66,7 +74,15 @@ const done = (): ChatStreamEvent => ({ type: "server.done", data: { finishReason
 const upstreamFailure: WireError = { code: "provider_unavailable", message: "The model's provider is down.", retryable: true };
 const serverError = (error: WireError = upstreamFailure): ChatStreamEvent => ({ type: "server.error", data: error });
 const lostConnection: WireError = { code: "connection_lost", message: "The connection dropped.", retryable: true };
-const connectionFailed = (error: WireError = lostConnection): ChatStreamEvent => ({ type: "connection.failed", error });
+const connectionFailed = (error: WireError = lostConnection, retryAfterMs?: number): ChatStreamEvent =>
+  retryAfterMs === undefined ? { type: "connection.failed", error } : { type: "connection.failed", error, retryAfterMs };
+const ping = (): ChatStreamEvent => ({ type: "server.ping" });
+const serverRetry = (attempt = 1, delayMs = 2000, reason = "rate_limited"): ChatStreamEvent => ({
+  type: "server.retry",
+  data: { attempt, delayMs, reason },
+});
+/** The default silence limit: three of the server's 15 s keep-alive intervals. */
+const SILENCE_MS = 45_000;
 
 const timerV1 = ["export default function App() {", "  return <h1>Timer</h1>;", "}"].join("\n");
 const timerV2 = ["export default function App() {", '  return <h1 style={{ color: "blue" }}>Timer</h1>;', "}"].join("\n");
@@ -78,6 +94,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
@@ -263,14 +280,16 @@ describe("failures", () => {
     ]);
   });
 
-  it("a lost connection ends in error likewise, keeping the partial answer marked failed", () => {
-    const chat = startChat();
+  it("a lost connection that cannot be re-established ends in error likewise, keeping the partial answer marked failed", () => {
+    const chat = startChat({ maxReconnects: 0 });
     chat.ask("a timer");
     chat.request.push(delta("Here is a ti"));
     chat.request.push(connectionFailed());
     expect(chat.snapshot.value).toBe("error");
     expect(chat.context.error).toEqual(lostConnection);
     expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here is a ti", state: "failed" });
+    expect(chat.request.aborted).toBe(true);
+    expect(chat.requests).toHaveLength(1);
   });
 
   it("a refusal before any text leaves no empty answer behind", () => {
@@ -284,7 +303,7 @@ describe("failures", () => {
   });
 
   it("a follow-up sent after an empty failed answer joins the two prompts into one user message", () => {
-    const chat = startChat();
+    const chat = startChat({ maxReconnects: 0 });
     chat.ask("a timer");
     chat.request.push(connectionFailed());
     chat.ask("with a dark theme");
@@ -293,14 +312,24 @@ describe("failures", () => {
     expect(chat.request.input.messages).toEqual([{ role: "user", content: "a timer\n\nwith a dark theme" }]);
   });
 
-  it("Dismiss clears the error", () => {
+  it("Dismiss clears the error and returns to an empty prompt box, keeping the conversation", () => {
     const chat = startChat();
     chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
     chat.request.push(serverError());
     chat.send({ type: "DISMISS" });
     expect(chat.context.error).toBeUndefined();
-    expect(chat.snapshot.value).toBe("done");
-    expect(selectPhase(chat.snapshot)).toBe("done");
+    expect(chat.snapshot.value).toBe("idle");
+    expect(selectPhase(chat.snapshot)).toBe("idle");
+    expect(selectCanRecover(chat.snapshot)).toBe(false);
+    expect(chat.context.messages).toEqual([
+      { role: "user", content: "a timer", state: "complete" },
+      { role: "assistant", content: "Here is a ti", state: "failed" },
+    ]);
+    // The next prompt is sent as a follow-up.
+    chat.ask("a clock instead");
+    expect(chat.requests).toHaveLength(2);
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
   });
 });
 
@@ -371,6 +400,7 @@ describe("Stop", () => {
 describe.each([
   ["an error", (chat: ReturnType<typeof startChat>) => chat.request.push(serverError())],
   ["a stop", (chat: ReturnType<typeof startChat>) => chat.send({ type: "CANCEL" })],
+  ["a time-out", () => vi.advanceTimersByTime(SILENCE_MS)],
 ] as const)("after %s", (_name, endTurn) => {
   /** A finished first turn, then a second turn that writes part of an answer and ends badly. */
   function secondTurnCutShort() {
@@ -445,7 +475,7 @@ describe("Retry, Switch model and Edit", () => {
   });
 
   it("Retry after a refusal with no text re-sends the prompt", () => {
-    const chat = startChat();
+    const chat = startChat({ maxReconnects: 0 });
     chat.ask("a timer");
     chat.request.push(connectionFailed());
     chat.send({ type: "RETRY" });
@@ -538,5 +568,476 @@ describe("selectPhase (the status line)", () => {
     record(); // idle with the prompt back in the box
     expect(phases).toEqual(["idle", "connecting", "connecting", "writing", "done", "stopped", "error", "idle"]);
     expect(active).toEqual([false, true, true, true, false, false, false, false]);
+  });
+});
+
+describe("the server's announced retry (server.retry)", () => {
+  it("shows the server's wait as retrying, with the attempt, the wait, the reason and when it ends, keeping the request open", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    vi.advanceTimersByTime(1000);
+    chat.request.push(serverRetry(1, 2000, "rate_limited"));
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    expect(selectPhase(chat.snapshot)).toBe("retrying");
+    expect(selectIsActive(chat.snapshot)).toBe(true);
+    expect(chat.context.retry).toEqual({ source: "server", attempt: 1, delayMs: 2000, reason: "rate_limited", until: Date.now() + 2000 });
+    // The server retries the provider itself, on the same request: the browser neither aborts nor repeats it.
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.request.aborted).toBe(false);
+    vi.advanceTimersByTime(2000);
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.request.aborted).toBe(false);
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+  });
+
+  it("the first text after the wait shows writing again and clears the countdown", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverRetry());
+    vi.advanceTimersByTime(2000);
+    chat.request.push(delta("Here"));
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.draft).toBe("Here");
+    chat.request.push(done());
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here", state: "complete" });
+  });
+
+  it("a meta after the wait (the new attempt connected) shows connecting and clears the countdown", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverRetry());
+    chat.request.push(meta("openai"));
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.turn?.provider).toBe("openai");
+  });
+
+  it("a reset during the wait discards only the half-written answer, not the wait or the conversation", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a half-written ans"));
+    chat.request.push(serverRetry(1, 3000, "stream_stalled"));
+    const retry = chat.context.retry;
+    chat.request.push(reset());
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.retry).toEqual(retry);
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+    expect(chat.request.aborted).toBe(false);
+  });
+
+  it("a second announcement replaces the first and restarts the countdown", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverRetry(1, 2000));
+    vi.advanceTimersByTime(40_000);
+    chat.request.push(serverRetry(2, 3000, "provider_unavailable"));
+    expect(chat.context.retry).toEqual({ source: "server", attempt: 2, delayMs: 3000, reason: "provider_unavailable", until: Date.now() + 3000 });
+    // The silence limit counts from the second announcement, not the first.
+    vi.advanceTimersByTime(3000 + SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.requests).toHaveLength(1);
+  });
+
+  it("the preview keeps the last complete version during the wait and after the turn then fails", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    chat.request.push(delta("```tsx\nexport default function App() {\n  return <h1 sty"));
+    chat.request.push(serverRetry());
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    chat.request.push(reset());
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+    chat.request.push(serverError());
+    expect(chat.snapshot.value).toBe("error");
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(chat.context.retry).toBeUndefined();
+  });
+});
+
+describe("silence: the server stops answering", () => {
+  it("after 45 s without any event while connecting, the turn times out with server_timeout and the request is aborted", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.request.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(selectPhase(chat.snapshot)).toBe("timedOut");
+    expect(selectIsActive(chat.snapshot)).toBe(false);
+    expect(chat.context.error).toMatchObject({ code: SERVER_TIMEOUT_CODE, retryable: true });
+    expect(chat.context.error?.code).toBe("server_timeout");
+    expect(chat.context.error?.message).toContain("45 s");
+    expect(chat.request.aborted).toBe(true);
+    expect(chat.context.turn?.endedAt).toBe(Date.now());
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+  });
+
+  it("uses the configured silence limit", () => {
+    const chat = startChat({ silenceTimeoutMs: 10_000 });
+    chat.ask("a timer");
+    vi.advanceTimersByTime(9_999);
+    expect(chat.snapshot.matches("active")).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.context.error?.message).toContain("10 s");
+  });
+
+  it("a partial answer is kept, marked failed, when writing goes silent", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
+    vi.advanceTimersByTime(SILENCE_MS);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here is a ti", state: "failed" });
+    expect(chat.request.aborted).toBe(true);
+  });
+
+  it("keep-alive pings keep a quiet request alive, and the limit still applies after the last one", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(ping());
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(ping());
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.request.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+  });
+
+  it("a meta while connecting restarts the silence clock", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(meta());
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+  });
+
+  it("while writing, each piece of text and each ping restarts the silence clock, and the text is untouched by pings", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("a"));
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(delta("b"));
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(ping());
+    expect(chat.context.draft).toBe("ab");
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "ab", state: "failed" });
+  });
+
+  it("during the server's announced wait, the limit is the wait plus the silence limit; a ping restarts it", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverRetry(1, 5000));
+    vi.advanceTimersByTime(5000 + SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    chat.request.push(ping());
+    vi.advanceTimersByTime(5000 + SILENCE_MS - 1);
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    expect(chat.request.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.context.error?.code).toBe(SERVER_TIMEOUT_CODE);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.request.aborted).toBe(true);
+  });
+
+  it("anything the old stream sends after the time-out is ignored", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here"));
+    vi.advanceTimersByTime(SILENCE_MS);
+    const before = chat.snapshot.context;
+    for (const event of [delta("LATE"), ping(), serverRetry(), done(), serverError(), connectionFailed()]) chat.request.push(event);
+    vi.advanceTimersByTime(60_000);
+    expect(chat.snapshot.value).toBe("timedOut");
+    expect(chat.snapshot.context).toEqual(before);
+    expect(chat.requests).toHaveLength(1);
+  });
+
+  it("Dismiss after a time-out clears the error and returns to an empty prompt box", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(SILENCE_MS);
+    chat.send({ type: "DISMISS" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+    expect(chat.requests).toHaveLength(1);
+  });
+
+  it("a follow-up after a time-out starts a fresh request with its own silence clock", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(SILENCE_MS);
+    chat.ask("a clock");
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.requests).toHaveLength(2);
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches("active")).toBe(true);
+  });
+});
+
+describe("reconnecting when Kiln's server cannot be reached (connection.failed)", () => {
+  it("waits out the backoff before making a new request: shows retrying (source client) and no new request is made early", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    const chat = startChat({ reconnectBaseMs: 1000 });
+    chat.ask("a timer");
+    const first = chat.request;
+    first.push(delta("Here is a ti"));
+    first.push(connectionFailed());
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    expect(selectPhase(chat.snapshot)).toBe("retrying");
+    expect(chat.context.retry).toEqual({ source: "client", attempt: 1, delayMs: 500, reason: "connection_lost", until: Date.now() + 500 });
+    expect(chat.context.reconnects).toBe(1);
+    // What arrived before the drop is discarded: the new request starts over.
+    expect(chat.context.draft).toBe("");
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
+    expect(chat.requests).toHaveLength(1);
+    vi.advanceTimersByTime(499);
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(chat.requests).toHaveLength(2);
+    expect(first.aborted).toBe(true);
+    expect(chat.request.aborted).toBe(false);
+    expect(chat.request.input).toEqual(first.input);
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.draft).toBe("");
+  });
+
+  it("an answer on the new connection finishes the turn normally", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(connectionFailed());
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    chat.answer(replyWith(timerV1));
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.messages).toEqual([
+      { role: "user", content: "a timer", state: "complete" },
+      { role: "assistant", content: replyWith(timerV1), state: "complete" },
+    ]);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+  });
+
+  it("reconnects at most maxReconnects times; the next lost connection ends in error", () => {
+    const chat = startChat({ maxReconnects: 2 });
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.requests).toHaveLength(2);
+    chat.request.push(connectionFailed());
+    expect(chat.context.reconnects).toBe(2);
+    expect(chat.context.retry?.attempt).toBe(2);
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.requests).toHaveLength(3);
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(connectionFailed());
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(lostConnection);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Here is a ti", state: "failed" });
+    expect(chat.requests.every((request) => request.aborted)).toBe(true);
+    vi.advanceTimersByTime(60_000);
+    expect(chat.requests).toHaveLength(3);
+  });
+
+  it("a new turn gets its own reconnects", () => {
+    const chat = startChat({ maxReconnects: 1 });
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    chat.request.push(connectionFailed());
+    expect(chat.snapshot.value).toBe("error");
+    chat.send({ type: "RETRY" });
+    expect(chat.context.reconnects).toBe(0);
+    chat.request.push(connectionFailed());
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+  });
+
+  it("waits longer after each failed reconnect (exponential backoff: at most base, then at most twice base)", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.999);
+    const chat = startChat({ reconnectBaseMs: 1000, maxReconnects: 3 });
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    const firstWait = chat.context.retry!.delayMs;
+    expect(firstWait).toBeGreaterThan(900);
+    expect(firstWait).toBeLessThanOrEqual(1000);
+    vi.advanceTimersByTime(firstWait);
+    expect(chat.requests).toHaveLength(2);
+    chat.request.push(connectionFailed());
+    const secondWait = chat.context.retry!.delayMs;
+    expect(secondWait).toBeGreaterThan(1000);
+    expect(secondWait).toBeLessThanOrEqual(2000);
+    vi.advanceTimersByTime(secondWait - 1);
+    expect(chat.requests).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(chat.requests).toHaveLength(3);
+  });
+
+  it("honours the server's Retry-After: a refusal saying 5 s is not retried sooner", () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    const chat = startChat();
+    chat.ask("a timer");
+    const rateLimited: WireError = { code: "rate_limited", message: "Slow down.", retryable: true };
+    chat.request.push(connectionFailed(rateLimited, 5000));
+    expect(chat.context.retry).toMatchObject({ source: "client", reason: "rate_limited" });
+    expect(chat.context.retry!.delayMs).toBeGreaterThanOrEqual(5000);
+    vi.advanceTimersByTime(4999);
+    expect(chat.requests).toHaveLength(1);
+    vi.advanceTimersByTime(chat.context.retry!.delayMs - 4999);
+    expect(chat.requests).toHaveLength(2);
+  });
+
+  it("a failure that retrying cannot fix (provider not configured) ends in error at once", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    const notConfigured: WireError = { code: "provider_not_configured", message: "Together AI is not configured.", retryable: false };
+    chat.request.push(connectionFailed(notConfigured));
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(notConfigured);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.reconnects).toBe(0);
+    vi.advanceTimersByTime(60_000);
+    expect(chat.requests).toHaveLength(1);
+  });
+});
+
+describe.each([
+  ["connecting", (_chat: ReturnType<typeof startChat>) => {}],
+  ["writing", (chat: ReturnType<typeof startChat>) => chat.request.push(delta("Here is a ti"))],
+  ["the server's retry wait", (chat: ReturnType<typeof startChat>) => chat.request.push(serverRetry(1, 2000))],
+  ["the browser's reconnect wait", (chat: ReturnType<typeof startChat>) => chat.request.push(connectionFailed())],
+] as const)("Stop while %s", (_name, reach) => {
+  function stopped() {
+    const chat = startChat();
+    chat.ask("a timer");
+    reach(chat);
+    chat.send({ type: "CANCEL" });
+    return chat;
+  }
+
+  it("aborts the request and ends in stopped, with no error and no countdown", () => {
+    const chat = stopped();
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(selectCanRecover(chat.snapshot)).toBe(true);
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.request.aborted).toBe(true);
+    expect(chat.context.error).toBeUndefined();
+    expect(chat.context.retry).toBeUndefined();
+  });
+
+  it("ignores anything the stopped stream sends afterwards", () => {
+    const chat = stopped();
+    const before = chat.snapshot.context;
+    const late = [delta("LATE"), ping(), serverRetry(2, 1000), meta("openai"), reset(), done(), serverError(), connectionFailed()];
+    for (const event of late) chat.request.push(event);
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.snapshot.context).toEqual(before);
+  });
+
+  it("no timer fires afterwards: no reconnect, no time-out", () => {
+    const chat = stopped();
+    vi.advanceTimersByTime(10 * 60_000);
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.context.error).toBeUndefined();
+  });
+});
+
+describe("a provider fallback (server.fallback)", () => {
+  it("records which provider and model took over and which one it fell back from, without touching the answer", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta("together"));
+    chat.request.push(delta("Here"));
+    chat.request.push({ type: "server.fallback", data: { from: "together", to: "openai", reason: "provider_unavailable", model: "gpt-4o" } });
+    expect(chat.context.turn).toMatchObject({ provider: "openai", model: "gpt-4o", fellBackFrom: "together", requestId: "req-1" });
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    expect(chat.context.draft).toBe("Here");
+    expect(chat.request.aborted).toBe(false);
+    chat.request.push(reset());
+    chat.request.push(delta("From openai"));
+    chat.request.push(done());
+    expect(chat.context.turn).toMatchObject({ provider: "openai", model: "gpt-4o", fellBackFrom: "together" });
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "From openai", state: "complete" });
+  });
+
+  it("a new turn starts without the previous turn's fallback", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push({ type: "server.fallback", data: { from: "together", to: "openai", reason: "provider_unavailable" } });
+    chat.request.push(done());
+    chat.ask("make it blue");
+    expect(chat.context.turn?.fellBackFrom).toBeUndefined();
+    expect(chat.context.turn?.provider).toBeUndefined();
+  });
+});
+
+describe("selectPhase and selectCanRecover (the status line and the recovery buttons)", () => {
+  it("name the waits and the time-out, and offer recovery exactly after an error, a stop or a time-out", () => {
+    const chat = startChat({ maxReconnects: 0 });
+    const seen: Array<[string, boolean]> = [];
+    const record = () => seen.push([selectPhase(chat.snapshot), selectCanRecover(chat.snapshot)]);
+    record(); // idle
+    chat.ask("a timer");
+    record(); // connecting
+    chat.request.push(serverRetry());
+    record(); // retrying
+    chat.request.push(delta("Hi"));
+    record(); // writing
+    chat.request.push(done());
+    record(); // done
+    chat.ask("again");
+    chat.send({ type: "CANCEL" });
+    record(); // stopped
+    chat.send({ type: "RETRY" });
+    chat.request.push(connectionFailed());
+    record(); // error
+    chat.send({ type: "RETRY" });
+    vi.advanceTimersByTime(SILENCE_MS);
+    record(); // timedOut
+    chat.send({ type: "EDIT" });
+    record(); // idle, the prompt back in the box
+    expect(seen).toEqual([
+      ["idle", false],
+      ["connecting", false],
+      ["retrying", false],
+      ["writing", false],
+      ["done", false],
+      ["stopped", true],
+      ["error", true],
+      ["timedOut", true],
+      ["idle", false],
+    ]);
+    expect(chat.context.input).toBe("again");
+  });
+
+  it("call the browser's own reconnect wait retrying too", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(connectionFailed());
+    expect(selectPhase(chat.snapshot)).toBe("retrying");
+    expect(selectCanRecover(chat.snapshot)).toBe(false);
   });
 });

@@ -3,13 +3,23 @@
  * buttons, messages, code view) and the preview shows the code it says is complete; components only
  * read it (selectors in chat.selectors.ts) and send it events.
  *
- *   idle ──SUBMIT──▶ active.requesting ──delta──▶ active.streaming ──done──▶ done
- *                        │  (any active state)  ──error / connection lost──▶ error
- *                        └──CANCEL──▶ stopped
- *   done / stopped / error ──SUBMIT──▶ active (a follow-up)
- *   stopped / error ──RETRY / SWITCH_MODEL──▶ active (the same turn again); ──EDIT──▶ idle, prompt back in the box
+ *   idle ──SUBMIT──▶ active ─────────────────────────────────────────────▶ done
+ *                    │ requesting ──delta──▶ streaming                      (server `done`)
+ *                    │     └──── retry ──▶ retrying ◀── retry ──┘
+ *                    │ retrying: the server's announced wait, or our own reconnect to Kiln
+ *                    ├── server `error`, connection lost for good ──────▶ error
+ *                    ├── silence longer than silenceTimeoutMs ──────────▶ timedOut
+ *                    └── CANCEL ────────────────────────────────────────▶ stopped
+ *   done / stopped / error / timedOut ──SUBMIT──▶ active (a follow-up)
+ *   stopped / error / timedOut ──RETRY / SWITCH_MODEL──▶ active (the same turn again)
+ *                             ──EDIT──▶ idle with the prompt back in the box; ──DISMISS──▶ idle
+ *
+ * Leaving `active` stops the invoked stream actor, which aborts the request: a late event from it can
+ * never reach the machine. Retries do not multiply: the server retries providers within its budget;
+ * this machine only reconnects when Kiln itself could not be reached (at most `maxReconnects` times).
  */
 import { assign, setup } from "xstate";
+import { backoffDelay } from "./backoff";
 import { extractReply } from "./code-fence";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
@@ -26,9 +36,23 @@ export interface TurnProgress {
   startedAt: number;
   firstDeltaAt?: number;
   endedAt?: number;
-  /** Provider and request id from the server's `meta` event. */
+  /** Provider and model answering now: from `meta`, changed by `fallback`. */
   provider?: string;
+  model?: string;
   requestId?: string;
+  /** Set when the server fell back to another provider during this turn. */
+  fellBackFrom?: string;
+}
+
+/** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
+export interface RetryWait {
+  source: "server" | "client";
+  attempt: number;
+  delayMs: number;
+  /** Epoch ms when the wait ends, for the countdown. */
+  until: number;
+  /** An error code (rate_limited, stream_stalled, connection_lost…). */
+  reason: string;
 }
 
 export interface ChatContext {
@@ -42,13 +66,24 @@ export interface ChatContext {
   draft: string;
   versions: Version[];
   turn?: TurnProgress;
+  retry?: RetryWait;
+  /** Reconnects to Kiln made in this turn. */
+  reconnects: number;
   error?: WireError;
+  /** Longest silence (no event, no keep-alive) before the turn is declared timed out. */
+  silenceTimeoutMs: number;
+  maxReconnects: number;
+  reconnectBaseMs: number;
 }
 
 export interface ChatInput {
   model: string;
   apiUrl?: string;
   chatId?: string;
+  /** Defaults to 45 s: three of the server's 15 s keep-alive intervals. */
+  silenceTimeoutMs?: number;
+  maxReconnects?: number;
+  reconnectBaseMs?: number;
 }
 
 export type ChatEvent =
@@ -62,6 +97,8 @@ export type ChatEvent =
   | { type: "DISMISS" }
   | ChatStreamEvent;
 
+export const SERVER_TIMEOUT_CODE = "server_timeout";
+
 /** Removes a cut-short answer at the end, so the same turn can be asked again. */
 function withoutUnfinishedAnswer(messages: ChatMessage[]): ChatMessage[] {
   const last = messages[messages.length - 1];
@@ -72,7 +109,7 @@ function endTurn(context: ChatContext, state: MessageState): Partial<ChatContext
   const messages = context.draft
     ? [...context.messages, { role: "assistant" as const, content: context.draft, state }]
     : context.messages;
-  return { messages, draft: "", turn: context.turn && { ...context.turn, endedAt: Date.now() } };
+  return { messages, draft: "", retry: undefined, turn: context.turn && { ...context.turn, endedAt: Date.now() } };
 }
 
 function errorOf(event: ChatEvent): WireError | undefined {
@@ -81,6 +118,8 @@ function errorOf(event: ChatEvent): WireError | undefined {
   return undefined;
 }
 
+const newTurn = () => ({ draft: "", error: undefined, retry: undefined, reconnects: 0, turn: { startedAt: Date.now() } });
+
 export const chatMachine = setup({
   types: {
     context: {} as ChatContext,
@@ -88,36 +127,61 @@ export const chatMachine = setup({
     input: {} as ChatInput,
   },
   actors: { chatStream: chatStreamActor },
+  delays: {
+    silence: ({ context }) => context.silenceTimeoutMs,
+    retryWait: ({ context }) => context.retry?.delayMs ?? 0,
+    // A server-announced wait is followed by the new attempt's first byte: allow for both.
+    retrySilence: ({ context }) => (context.retry?.delayMs ?? 0) + context.silenceTimeoutMs,
+  },
   guards: {
     hasPrompt: ({ context, event }) => Boolean((event.type === "SUBMIT" && event.prompt?.trim()) || context.input.trim()),
     hasTurnToRepeat: ({ context }) => withoutUnfinishedAnswer(context.messages).at(-1)?.role === "user",
+    canReconnect: ({ context, event }) =>
+      event.type === "connection.failed" && event.error.retryable && context.reconnects < context.maxReconnects,
+    isOwnReconnect: ({ context }) => context.retry?.source === "client",
   },
   actions: {
     startTurn: assign(({ context, event }) => {
       const prompt = (event.type === "SUBMIT" && event.prompt?.trim()) || context.input;
       return {
+        ...newTurn(),
         messages: [...context.messages, { role: "user" as const, content: prompt.trim(), state: "complete" as const }],
         input: "",
-        draft: "",
-        error: undefined,
-        turn: { startedAt: Date.now() },
       };
     }),
-    repeatTurn: assign(({ context }) => ({
-      messages: withoutUnfinishedAnswer(context.messages),
-      draft: "",
-      error: undefined,
-      turn: { startedAt: Date.now() },
-    })),
+    repeatTurn: assign(({ context }) => ({ ...newTurn(), messages: withoutUnfinishedAnswer(context.messages) })),
     recordMeta: assign(({ context, event }) =>
       event.type === "server.meta" && context.turn
-        ? { turn: { ...context.turn, provider: event.data.provider, requestId: event.data.requestId } }
+        ? { turn: { ...context.turn, provider: event.data.provider, model: event.data.model, requestId: event.data.requestId } }
         : {},
     ),
+    recordFallback: assign(({ context, event }) =>
+      event.type === "server.fallback" && context.turn
+        ? { turn: { ...context.turn, provider: event.data.to, model: event.data.model, fellBackFrom: event.data.from } }
+        : {},
+    ),
+    recordServerRetry: assign(({ event }) => {
+      if (event.type !== "server.retry") return {};
+      const { attempt, delayMs, reason } = event.data;
+      return { retry: { source: "server" as const, attempt, delayMs, reason, until: Date.now() + delayMs } };
+    }),
+    scheduleReconnect: assign(({ context, event }) => {
+      if (event.type !== "connection.failed") return {};
+      const attempt = context.reconnects + 1;
+      const delayMs = backoffDelay(attempt, { baseMs: context.reconnectBaseMs, maxMs: 8_000 }, event.retryAfterMs);
+      return {
+        reconnects: attempt,
+        // What arrived before the connection dropped is discarded: the new request starts over.
+        draft: "",
+        retry: { source: "client" as const, attempt, delayMs, reason: event.error.code, until: Date.now() + delayMs },
+      };
+    }),
+    clearRetry: assign({ retry: undefined }),
     appendDelta: assign(({ context, event }) => {
       if (event.type !== "server.delta" || !context.turn) return {};
       return {
         draft: context.draft + event.data.text,
+        retry: undefined,
         turn: context.turn.firstDeltaAt ? context.turn : { ...context.turn, firstDeltaAt: Date.now() },
       };
     }),
@@ -132,6 +196,14 @@ export const chatMachine = setup({
       return { ...ended, versions };
     }),
     failTurn: assign(({ context, event }) => ({ ...endTurn(context, "failed"), error: errorOf(event) })),
+    timeOutTurn: assign(({ context }) => ({
+      ...endTurn(context, "failed"),
+      error: {
+        code: SERVER_TIMEOUT_CODE,
+        message: `Kiln's server sent nothing for ${Math.round(context.silenceTimeoutMs / 1000)} s; it may be down or overloaded.`,
+        retryable: true,
+      },
+    })),
     stopTurn: assign(({ context }) => endTurn(context, "stopped")),
     editLastPrompt: assign(({ context }) => {
       const messages = withoutUnfinishedAnswer(context.messages);
@@ -140,6 +212,7 @@ export const chatMachine = setup({
       return { messages: messages.slice(0, -1), input: last.content, error: undefined };
     }),
     dismissError: assign({ error: undefined }),
+    selectModel: assign({ model: ({ context, event }) => (event.type === "SWITCH_MODEL" || event.type === "SELECT_MODEL" ? event.model : context.model) }),
   },
 }).createMachine({
   id: "chat",
@@ -151,11 +224,15 @@ export const chatMachine = setup({
     messages: [],
     draft: "",
     versions: [],
+    reconnects: 0,
+    silenceTimeoutMs: input.silenceTimeoutMs ?? 45_000,
+    maxReconnects: input.maxReconnects ?? 2,
+    reconnectBaseMs: input.reconnectBaseMs ?? 1_000,
   }),
   initial: "idle",
   on: {
     TYPE: { actions: assign({ input: ({ event }) => event.text }) },
-    SELECT_MODEL: { actions: assign({ model: ({ event }) => event.model }) },
+    SELECT_MODEL: { actions: "selectModel" },
   },
   states: {
     idle: {
@@ -174,18 +251,43 @@ export const chatMachine = setup({
       initial: "requesting",
       states: {
         requesting: {
-          on: { "server.delta": { target: "streaming", actions: "appendDelta" } },
+          after: { silence: "#chat.timedOut" },
+          on: {
+            "server.delta": { target: "streaming", actions: "appendDelta" },
+            "server.ping": { target: "requesting", reenter: true },
+            "server.meta": { target: "requesting", reenter: true, actions: "recordMeta" },
+          },
         },
         streaming: {
-          on: { "server.delta": { actions: "appendDelta" } },
+          after: { silence: "#chat.timedOut" },
+          on: {
+            "server.delta": { target: "streaming", reenter: true, actions: "appendDelta" },
+            "server.ping": { target: "streaming", reenter: true },
+          },
+        },
+        retrying: {
+          after: {
+            retryWait: { guard: "isOwnReconnect", target: "#chat.active", reenter: true, actions: "clearRetry" },
+            retrySilence: "#chat.timedOut",
+          },
+          on: {
+            "server.delta": { target: "streaming", actions: "appendDelta" },
+            "server.ping": { target: "retrying", reenter: true },
+            "server.meta": { target: "requesting", actions: ["recordMeta", "clearRetry"] },
+          },
         },
       },
       on: {
         "server.meta": { actions: "recordMeta" },
+        "server.retry": { target: ".retrying", actions: "recordServerRetry" },
+        "server.fallback": { actions: "recordFallback" },
         "server.reset": { actions: "clearDraft" },
         "server.done": { target: "done", actions: "finishTurn" },
         "server.error": { target: "error", actions: "failTurn" },
-        "connection.failed": { target: "error", actions: "failTurn" },
+        "connection.failed": [
+          { guard: "canReconnect", target: ".retrying", actions: "scheduleReconnect" },
+          { target: "error", actions: "failTurn" },
+        ],
         CANCEL: { target: "stopped", actions: "stopTurn" },
       },
     },
@@ -196,11 +298,7 @@ export const chatMachine = setup({
       on: {
         SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
         RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
-        SWITCH_MODEL: {
-          guard: "hasTurnToRepeat",
-          target: "active",
-          actions: [assign({ model: ({ event }) => event.model }), "repeatTurn"],
-        },
+        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
         EDIT: { target: "idle", actions: "editLastPrompt" },
       },
     },
@@ -208,13 +306,19 @@ export const chatMachine = setup({
       on: {
         SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
         RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
-        SWITCH_MODEL: {
-          guard: "hasTurnToRepeat",
-          target: "active",
-          actions: [assign({ model: ({ event }) => event.model }), "repeatTurn"],
-        },
+        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
         EDIT: { target: "idle", actions: "editLastPrompt" },
-        DISMISS: { target: "done", actions: "dismissError" },
+        DISMISS: { target: "idle", actions: "dismissError" },
+      },
+    },
+    timedOut: {
+      entry: "timeOutTurn",
+      on: {
+        SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
+        RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
+        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
+        EDIT: { target: "idle", actions: "editLastPrompt" },
+        DISMISS: { target: "idle", actions: "dismissError" },
       },
     },
   },

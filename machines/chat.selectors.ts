@@ -8,16 +8,22 @@ import type { chatMachine } from "./chat.machine";
 
 export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
 
-export type Phase = "idle" | "connecting" | "writing" | "done" | "stopped" | "error";
+export type Phase = "idle" | "connecting" | "writing" | "retrying" | "done" | "stopped" | "error" | "timedOut";
 
 export function selectPhase(snapshot: ChatSnapshot): Phase {
   if (snapshot.matches({ active: "requesting" })) return "connecting";
   if (snapshot.matches({ active: "streaming" })) return "writing";
+  if (snapshot.matches({ active: "retrying" })) return "retrying";
   if (snapshot.matches("done")) return "done";
   if (snapshot.matches("stopped")) return "stopped";
   if (snapshot.matches("error")) return "error";
+  if (snapshot.matches("timedOut")) return "timedOut";
   return "idle";
 }
+
+/** Whether the turn can be asked again (Retry, Switch model, Edit are offered). */
+export const selectCanRecover = (snapshot: ChatSnapshot) =>
+  snapshot.matches("error") || snapshot.matches("stopped") || snapshot.matches("timedOut");
 
 export const selectIsActive = (snapshot: ChatSnapshot) => snapshot.matches("active");
 

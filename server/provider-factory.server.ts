@@ -20,8 +20,12 @@ export type ResolveResult =
 export interface ProviderFactory {
   listModels(): ModelInfo[];
   resolve(modelId: string): ResolveResult;
-  /** The first model of a provider, used when falling back to it. */
   provider(id: string): ProviderConfig | undefined;
+  /**
+   * A provider's first model on that provider, for falling back to it. Resolved by provider, not by
+   * model id: another provider may serve a model of the same name. Undefined when unavailable.
+   */
+  fallbackTarget(providerId: string): ResolvedModel | undefined;
 }
 
 export function createProviderFactory(config: Pick<KilnConfig, "providers">): ProviderFactory {
@@ -72,6 +76,12 @@ export function createProviderFactory(config: Pick<KilnConfig, "providers">): Pr
     },
     provider(id) {
       return config.providers.find((p) => p.id === id);
+    },
+    fallbackTarget(providerId) {
+      const provider = config.providers.find((p) => p.id === providerId);
+      const model = provider?.models[0];
+      if (!provider?.available || !model) return undefined;
+      return { provider, model: model.id, client: clientFor(provider) };
     },
   };
 }

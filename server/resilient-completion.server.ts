@@ -131,14 +131,8 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
 
 /** The configured, available providers of KILN_FALLBACK other than the chosen one, each with its first model. */
 function fallbackChain(chosen: ResolvedModel, providers: ProviderFactory, fallback: string[]): ResolvedModel[] {
-  const chain: ResolvedModel[] = [];
-  for (const id of fallback) {
-    const provider = providers.provider(id);
-    if (!provider || provider.id === chosen.provider.id || !provider.available || !provider.models[0]) continue;
-    const resolved = providers.resolve(provider.models[0].id);
-    if (resolved.ok) chain.push(resolved.value);
-  }
-  return chain;
+  const ids = [...new Set(fallback)].filter((id) => id !== chosen.provider.id);
+  return ids.map((id) => providers.fallbackTarget(id)).filter((target) => target !== undefined);
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -3,36 +3,51 @@ import type { ActorRefFrom } from "xstate";
 import { useNow } from "~/hooks/use-now";
 import { formatSeconds, formatSize } from "~/lib/format";
 import type { ModelInfo } from "~/lib/model-info";
+import { reasonText } from "~/lib/reason-text";
 import type { chatMachine } from "../../machines/chat.machine";
-import { selectPhase } from "../../machines/chat.selectors";
+import { selectCanRecover, selectPhase } from "../../machines/chat.selectors";
 
 /**
  * What the chat is doing right now, with the way out: Stop while active; Retry, Switch model and Edit
- * after a failure.
+ * after a failure, a stop or a time-out.
  */
 export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMachine>; models: ModelInfo[] }) {
   const phase = useSelector(chat, selectPhase);
+  const canRecover = useSelector(chat, selectCanRecover);
   const turn = useSelector(chat, (s) => s.context.turn);
-  const size = useSelector(chat, (s) => s.context.draft.length || (s.context.messages.at(-1)?.role === "assistant" ? s.context.messages.at(-1)!.content.length : 0));
+  const retry = useSelector(chat, (s) => s.context.retry);
+  const size = useSelector(chat, (s) => s.context.draft.length || lastAnswerLength(s.context.messages));
   const error = useSelector(chat, (s) => s.context.error);
   const model = useSelector(chat, (s) => s.context.model);
-  const active = phase === "connecting" || phase === "writing";
+  const active = phase === "connecting" || phase === "writing" || phase === "retrying";
   const now = useNow(active);
   if (phase === "idle" || !turn) return null;
 
   const elapsed = formatSeconds((turn.endedAt ?? now) - turn.startedAt);
-  const providerLabel =
-    models.find((m) => m.provider === turn.provider)?.providerLabel ?? models.find((m) => m.id === model)?.providerLabel ?? "the provider";
+  const providerLabel = (id?: string) => models.find((m) => m.provider === id)?.providerLabel ?? id ?? "the provider";
+  const current = providerLabel(turn.provider ?? models.find((m) => m.id === model)?.provider);
   const alternatives = models.filter((m) => m.available && m.id !== model);
 
   return (
     <div className={`status-line status-${phase}`} role="status" aria-live="polite" data-phase={phase}>
       <span className="status-text">
-        {phase === "connecting" && <>Connecting to {providerLabel}… {elapsed}</>}
+        {turn.fellBackFrom && active && (
+          <span className="status-note">
+            {providerLabel(turn.fellBackFrom)} failed; switched to {current}
+            {turn.model ? ` (${turn.model})` : ""}.{" "}
+          </span>
+        )}
+        {phase === "connecting" && <>Connecting to {current}… {elapsed}</>}
         {phase === "writing" && (
           <>
             Writing… {elapsed} · {formatSize(size)}
           </>
+        )}
+        {phase === "retrying" && retry && (
+          <span data-testid="retry-countdown">
+            {retry.source === "client" ? "Connection to Kiln lost" : `${current}: ${reasonText(retry.reason)}`} — retrying in{" "}
+            {Math.max(0, Math.ceil((retry.until - now) / 1000))} s (attempt {retry.attempt})
+          </span>
         )}
         {phase === "done" && (
           <>
@@ -40,7 +55,7 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
           </>
         )}
         {phase === "stopped" && <>Stopped after {elapsed}. The partial answer is kept.</>}
-        {phase === "error" && error && (
+        {(phase === "error" || phase === "timedOut") && error && (
           <>
             <strong className="error-code">{error.code}</strong> {error.message}
           </>
@@ -52,7 +67,7 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             Stop
           </button>
         )}
-        {(phase === "error" || phase === "stopped") && (
+        {canRecover && (
           <>
             <button type="button" className="primary" onClick={() => chat.send({ type: "RETRY" })}>
               Retry
@@ -76,7 +91,17 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             </button>
           </>
         )}
+        {(phase === "error" || phase === "timedOut") && (
+          <button type="button" aria-label="Dismiss" onClick={() => chat.send({ type: "DISMISS" })}>
+            ✕
+          </button>
+        )}
       </span>
     </div>
   );
+}
+
+function lastAnswerLength(messages: Array<{ role: string; content: string }>): number {
+  const last = messages.at(-1);
+  return last?.role === "assistant" ? last.content.length : 0;
 }

@@ -63,12 +63,13 @@ test("Stop cancels the stream and closes the upstream request", async ({ page })
 
 test("an auth error is explained, with a Retry button that works once the provider recovers", async ({ page }) => {
   await page.goto("/");
-  await submitPrompt(page, "A counter [fake:status=401][fake:fail-times=1]");
+  // Fails on the chosen provider and on the fallback; the Retry (third request) succeeds.
+  await submitPrompt(page, "A counter [fake:status=401][fake:fail-times=2]");
   await expect(status(page)).toContainText("provider_auth");
   await expect(status(page)).toContainText("rejected Kiln's API key");
   await page.getByRole("button", { name: "Retry" }).click();
   await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
-  expect(await completionRequests()).toHaveLength(2);
+  expect(await completionRequests()).toHaveLength(3);
 });
 
 test("a follow-up sends the conversation and the new code becomes version 2", async ({ page }) => {
