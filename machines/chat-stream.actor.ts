@@ -82,7 +82,9 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
       emit({ type: `server.${event.event}`, data: event.data } as ServerEvent);
     },
     onComment() {
-      if (!ended) emit({ type: "server.ping" });
+      if (ended) return;
+      flush();
+      emit({ type: "server.ping" });
     },
   });
   const reader = response.body.getReader();
