@@ -2,6 +2,8 @@
  * Browser tests: Debian's chromium (Playwright's own browser download is not available here) against
  * Kiln's production build, wired to the fake provider. `npm run build` must have run (npm test does).
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 const KILN_PORT = Number(process.env.KILN_E2E_PORT ?? 4173);
@@ -41,6 +43,7 @@ export default defineConfig({
       timeout: 30_000,
       env: {
         NODE_ENV: "production",
+        DATABASE_URL: `file:${join(tmpdir(), `kiln-e2e-${process.pid}`, "kiln.db")}`,
         PORT: String(KILN_PORT),
         HOST: "127.0.0.1",
         LOG_LEVEL: "warn",

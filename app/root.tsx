@@ -31,10 +31,13 @@ export default function App() {
 
 export function ErrorBoundary() {
   const error = useRouteError();
-  const title = isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : "Something went wrong";
+  const notFound = isRouteErrorResponse(error) && error.status === 404;
+  const title = isRouteErrorResponse(error) ? `${error.status} ${error.statusText || "Error"}` : "Something went wrong";
+  const detail = isRouteErrorResponse(error) && typeof error.data === "string" ? error.data : undefined;
   return (
     <main className="error-page">
       <h1>{title}</h1>
+      <p>{notFound ? (detail ?? "There is nothing at this address.") : "Kiln hit an unexpected error. Try again in a moment."}</p>
       <p>
         <a href="/">Back to Kiln</a>
       </p>

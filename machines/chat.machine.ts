@@ -20,17 +20,12 @@
  */
 import { assign, setup } from "xstate";
 import { backoffDelay } from "./backoff";
-import { extractReply } from "./code-fence";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
+import { followUpOnVersion, versionOf, versionsOf, type Version } from "./versions";
 import type { WireError } from "./wire-events";
 
-export interface Version {
-  /** Complete code of this version (the fenced block of one finished answer). */
-  code: string;
-  /** Index in `messages` of the answer it came from. */
-  messageIndex: number;
-}
+export type { Version };
 
 export interface TurnProgress {
   startedAt: number;
@@ -65,6 +60,8 @@ export interface ChatContext {
   /** The answer being streamed, since the last `reset`. */
   draft: string;
   versions: Version[];
+  /** Index into `versions` the user picked to look at; undefined follows the latest. */
+  selectedVersion?: number;
   turn?: TurnProgress;
   retry?: RetryWait;
   /** Reconnects to Kiln made in this turn. */
@@ -80,6 +77,8 @@ export interface ChatInput {
   model: string;
   apiUrl?: string;
   chatId?: string;
+  /** The saved conversation, when a chat page is opened again. */
+  messages?: ChatMessage[];
   /** Defaults to 45 s: three of the server's 15 s keep-alive intervals. */
   silenceTimeoutMs?: number;
   maxReconnects?: number;
@@ -95,6 +94,7 @@ export type ChatEvent =
   | { type: "SWITCH_MODEL"; model: string }
   | { type: "EDIT" }
   | { type: "DISMISS" }
+  | { type: "SELECT_VERSION"; index: number }
   | ChatStreamEvent;
 
 export const SERVER_TIMEOUT_CODE = "server_timeout";
@@ -142,10 +142,13 @@ export const chatMachine = setup({
   },
   actions: {
     startTurn: assign(({ context, event }) => {
-      const prompt = (event.type === "SUBMIT" && event.prompt?.trim()) || context.input;
+      const prompt = ((event.type === "SUBMIT" && event.prompt?.trim()) || context.input).trim();
+      const picked = context.selectedVersion;
+      const olderVersion = picked !== undefined && picked < context.versions.length - 1 ? picked : undefined;
+      const content = olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
       return {
         ...newTurn(),
-        messages: [...context.messages, { role: "user" as const, content: prompt.trim(), state: "complete" as const }],
+        messages: [...context.messages, { role: "user" as const, content, state: "complete" as const }],
         input: "",
       };
     }),
@@ -188,13 +191,16 @@ export const chatMachine = setup({
     clearDraft: assign({ draft: "" }),
     finishTurn: assign(({ context }) => {
       const ended = endTurn(context, "complete");
-      const reply = extractReply(context.draft);
-      const versions =
-        reply.fence === "closed" && reply.code.trim()
-          ? [...context.versions, { code: reply.code, messageIndex: ended.messages!.length - 1 }]
-          : context.versions;
-      return { ...ended, versions };
+      const messages = ended.messages!;
+      const version = versionOf(messages[messages.length - 1], messages.length - 1);
+      // A new version is what the user wants to see: the selection follows it.
+      return version ? { ...ended, versions: [...context.versions, version], selectedVersion: undefined } : ended;
     }),
+    selectVersion: assign(({ context, event }) =>
+      event.type === "SELECT_VERSION" && event.index >= 0 && event.index < context.versions.length
+        ? { selectedVersion: event.index === context.versions.length - 1 ? undefined : event.index }
+        : {},
+    ),
     failTurn: assign(({ context, event }) => ({ ...endTurn(context, "failed"), error: errorOf(event) })),
     timeOutTurn: assign(({ context }) => ({
       ...endTurn(context, "failed"),
@@ -221,9 +227,9 @@ export const chatMachine = setup({
     chatId: input.chatId,
     model: input.model,
     input: "",
-    messages: [],
+    messages: input.messages ?? [],
     draft: "",
-    versions: [],
+    versions: versionsOf(input.messages ?? []),
     reconnects: 0,
     silenceTimeoutMs: input.silenceTimeoutMs ?? 45_000,
     maxReconnects: input.maxReconnects ?? 2,
@@ -233,10 +239,15 @@ export const chatMachine = setup({
   on: {
     TYPE: { actions: assign({ input: ({ event }) => event.text }) },
     SELECT_MODEL: { actions: "selectModel" },
+    SELECT_VERSION: { actions: "selectVersion" },
   },
   states: {
     idle: {
-      on: { SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" } },
+      on: {
+        SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
+        // A saved chat reopened after an interrupted turn: regenerate its answer.
+        RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
+      },
     },
     active: {
       invoke: {

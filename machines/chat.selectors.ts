@@ -32,19 +32,32 @@ export function selectDraftReply(snapshot: ChatSnapshot): ExtractedReply | null 
   return snapshot.matches("active") && snapshot.context.draft ? extractReply(snapshot.context.draft) : null;
 }
 
-/** The code the preview runs: always a complete version, never a half-written one. */
-export function selectPreviewCode(snapshot: ChatSnapshot): string | null {
-  return snapshot.context.versions.at(-1)?.code ?? null;
+/** Index of the version on screen: the one the user picked, else the latest. */
+export function selectShownVersion(snapshot: ChatSnapshot): number {
+  return snapshot.context.selectedVersion ?? snapshot.context.versions.length - 1;
 }
 
-/** The code view: the code as it streams in, else the latest complete version. */
+/** The code the preview runs: always a complete version, never a half-written one. */
+export function selectPreviewCode(snapshot: ChatSnapshot): string | null {
+  return snapshot.context.versions[selectShownVersion(snapshot)]?.code ?? null;
+}
+
+/** The code view: the code as it streams in, else the version on screen. Versions are numbered from 1. */
 export function selectCodeView(snapshot: ChatSnapshot): { code: string; writing: boolean; version: number } {
   const draft = selectDraftReply(snapshot);
   const versions = snapshot.context.versions;
   if (draft && draft.fence !== "none") {
     return { code: draft.code, writing: draft.fence === "open", version: versions.length + 1 };
   }
-  return { code: versions.at(-1)?.code ?? "", writing: false, version: versions.length };
+  const shown = selectShownVersion(snapshot);
+  return { code: versions[shown]?.code ?? "", writing: false, version: shown + 1 };
+}
+
+/** A saved chat whose last turn has no finished answer (reloaded mid-stream, or it failed). */
+export function selectCanRegenerate(snapshot: ChatSnapshot): boolean {
+  if (!snapshot.matches("idle")) return false;
+  const last = snapshot.context.messages.at(-1);
+  return last !== undefined && (last.role === "user" || last.state !== "complete");
 }
 
 /** Version number (1-based) of the answer at `messageIndex`, if that answer produced one. */

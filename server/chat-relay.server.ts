@@ -5,7 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { WireEvent } from "../machines/wire-events";
+import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import { parseChatRequest } from "./chat-request";
+import type { StoredMessageState } from "./db/chat-store.server";
 import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
@@ -49,6 +51,18 @@ export async function relayChat(request: Request, services: KilnServices): Promi
 
   const target = resolved.value;
   const requestId = randomUUID();
+  let turn: SavedTurn | undefined;
+  if (parsed.value.chatId) {
+    try {
+      if (!(await services.store.getChat(parsed.value.chatId))) {
+        return refusal(404, "chat_not_found", "There is no chat with this id.");
+      }
+      turn = await saveUserTurn(services.store, parsed.value.chatId, parsed.value.messages);
+    } catch (error) {
+      logger.error({ requestId, err: error }, "could not save the user's message");
+      return refusal(503, "storage_unavailable", "Kiln could not save your message right now; try again in a moment.");
+    }
+  }
   const upstream = new AbortController();
   // Browser gone (request.signal) or response stream cancelled: either way stop the provider call.
   request.signal.addEventListener("abort", () => upstream.abort(request.signal.reason), { once: true });
@@ -79,6 +93,16 @@ export async function relayChat(request: Request, services: KilnServices): Promi
       const ping = setInterval(() => write(SSE_PING), PING_INTERVAL_MS);
       send({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
       let outcome = "unfinished";
+      let answer = "";
+      // Saved before the final event goes out, so a client that reloads on `done` finds the answer.
+      const save = async (state: StoredMessageState) => {
+        if (!turn) return;
+        try {
+          await saveAnswer(services.store, turn, { content: answer, state, provider: stats.provider, model: stats.model });
+        } catch (error) {
+          logger.error({ requestId, err: error }, "could not save the answer");
+        }
+      };
       try {
         for await (const event of resilientCompletion({
           target,
@@ -95,18 +119,27 @@ export async function relayChat(request: Request, services: KilnServices): Promi
           if (event.event === "delta") {
             log.firstDeltaMs ??= Math.round(performance.now() - startedAt);
             log.bytes += Buffer.byteLength(event.data.text);
+            answer += event.data.text;
+          } else if (event.event === "reset") {
+            answer = "";
           } else if (event.event === "retry" || event.event === "fallback") {
             logger.info({ requestId, provider: stats.provider, ...event.data }, `chat ${event.event}`);
+          } else if (event.event === "done") {
+            outcome = "done";
+            await save("complete");
+          } else if (event.event === "error") {
+            outcome = event.data.code;
+            await save("failed");
           }
-          if (event.event === "done") outcome = "done";
-          if (event.event === "error") outcome = event.data.code;
           send(event);
         }
       } catch (error) {
         if (upstream.signal.aborted) {
           outcome = "client_closed";
+          await save("stopped");
         } else {
           outcome = "internal_error";
+          await save("failed");
           logger.error({ requestId, err: error }, "relay failed");
           send({ event: "error", data: { code: "internal_error", message: "Kiln failed unexpectedly; try again.", retryable: true } });
         }

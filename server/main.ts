@@ -8,6 +8,7 @@ import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 import { ConfigError, loadConfig } from "./config.server";
+import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";
 
@@ -24,7 +25,14 @@ try {
   throw error;
 }
 const logger = createLogger(config.logLevel);
-const services = createServices(config, logger);
+let store;
+try {
+  store = await openChatStore(config.databaseUrl);
+} catch (error) {
+  console.error(`kiln: database error: ${(error as Error).message}`);
+  process.exit(1);
+}
+const services = createServices(config, logger, store);
 
 const vite = production
   ? undefined

@@ -3,6 +3,7 @@
  * Remix's load context, so routes never build their own (one config, one client per provider).
  */
 import type { KilnConfig } from "./config.server";
+import type { ChatStore } from "./db/chat-store.server";
 import type { Logger } from "./logger.server";
 import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
 
@@ -10,10 +11,11 @@ export interface KilnServices {
   config: KilnConfig;
   providers: ProviderFactory;
   logger: Logger;
+  store: ChatStore;
 }
 
-export function createServices(config: KilnConfig, logger: Logger): KilnServices {
-  return { config, providers: createProviderFactory(config), logger };
+export function createServices(config: KilnConfig, logger: Logger, store: ChatStore): KilnServices {
+  return { config, providers: createProviderFactory(config), logger, store };
 }
 
 declare module "@remix-run/node" {

@@ -10,8 +10,19 @@ export interface PreviewSettings {
 // Sandpack is large: it loads only once there is code to preview, never with the home page.
 const SandpackAppPreview = lazy(() => import("./sandpack-app-preview"));
 
-/** The live preview of the last complete version; client-only (Sandpack needs the DOM). */
-export function AppPreview({ code, settings }: { code: string | null; settings: PreviewSettings }) {
+/**
+ * The live preview of a complete version; client-only (Sandpack needs the DOM). `onFix`, when given,
+ * offers to send an error the preview reports back to the model as a follow-up.
+ */
+export function AppPreview({
+  code,
+  settings,
+  onFix,
+}: {
+  code: string | null;
+  settings: PreviewSettings;
+  onFix?: (error: string) => void;
+}) {
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
   return (
@@ -24,7 +35,7 @@ export function AppPreview({ code, settings }: { code: string | null; settings: 
           <p className="preview-placeholder">The app appears here once its code is complete.</p>
         ) : mounted ? (
           <Suspense fallback={<p className="preview-placeholder">Loading the preview…</p>}>
-            <SandpackAppPreview code={code} settings={settings} />
+            <SandpackAppPreview code={code} settings={settings} onFix={onFix} />
           </Suspense>
         ) : null}
       </div>

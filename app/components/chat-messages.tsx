@@ -40,14 +40,21 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
 }
 
 function MessageItem({ message, version }: { message: ChatMessage; version?: number }) {
-  const reply = useMemo(() => (message.role === "assistant" ? extractReply(message.content) : null), [message]);
+  const reply = useMemo(() => extractReply(message.content), [message]);
   if (message.role === "user") {
-    return <li className="message user">{message.content}</li>;
+    // A follow-up on an older version carries that version's code: show the request, not the code.
+    const text = reply && reply.fence === "closed" ? reply.after : message.content;
+    return (
+      <li className="message user">
+        {text !== message.content && <span className="version-chip">on an earlier version</span>}
+        {text}
+      </li>
+    );
   }
-  const chip = reply && reply.fence !== "none" ? (version ? `Version ${version}` : "Incomplete code") : null;
+  const chip = reply.fence !== "none" ? (version ? `Version ${version}` : "Incomplete code") : null;
   return (
     <li className={`message assistant ${message.state}`} data-state={message.state}>
-      <ReplyText before={reply?.before ?? message.content} after={reply?.after ?? ""} chip={chip} />
+      <ReplyText before={reply.before} after={reply.after} chip={chip} />
       {message.state === "stopped" && <p className="message-note">Stopped by you; this answer is incomplete.</p>}
       {message.state === "failed" && <p className="message-note">The answer broke off here.</p>}
     </li>

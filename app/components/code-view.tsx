@@ -2,14 +2,18 @@ import { useSelector } from "@xstate/react";
 import { useEffect, useRef, useState } from "react";
 import type { ActorRefFrom } from "xstate";
 import type { chatMachine } from "../../machines/chat.machine";
-import { selectCodeView } from "../../machines/chat.selectors";
+import { selectCodeView, selectShownVersion } from "../../machines/chat.selectors";
+import { ShareButton } from "./share-button";
 
 /**
- * The code as it streams in, then the complete version. Plain text in a <pre>, so a long stream costs
- * one text update per network read; it follows the stream unless the reader scrolls up.
+ * The code as it streams in, then the version on screen, with the version picker, copy, download and
+ * share. Plain text in a <pre>, so a long stream costs one text update per network read; it follows
+ * the stream unless the reader scrolls up.
  */
-export function CodeView({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
+export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachine>; chatId?: string }) {
   const view = useSelector(chat, selectCodeView, (a, b) => a.code === b.code && a.writing === b.writing && a.version === b.version);
+  const versionCount = useSelector(chat, (s) => s.context.versions.length);
+  const shown = useSelector(chat, selectShownVersion);
   const pre = useRef<HTMLPreElement>(null);
   const following = useRef(true);
   const [copied, setCopied] = useState(false);
@@ -19,30 +23,53 @@ export function CodeView({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
     if (element && view.writing && following.current) element.scrollTop = element.scrollHeight;
   }, [view.code, view.writing]);
 
+  const complete = !view.writing && view.code !== "" && view.version <= versionCount;
+
   return (
     <section className="code-view" aria-label="Code">
       <header className="panel-header">
-        <span>
-          App.tsx {view.version > 0 && <span className="muted">v{view.version}</span>}
-          {view.writing && <span className="writing-badge">writing…</span>}
+        <span className="code-title">
+          App.tsx
+          {versionCount > 0 && (
+            <span className="version-picker" role="group" aria-label="Versions">
+              {Array.from({ length: versionCount }, (_, index) => (
+                <button
+                  key={index}
+                  type="button"
+                  aria-pressed={!view.writing && index === shown}
+                  onClick={() => chat.send({ type: "SELECT_VERSION", index })}
+                >
+                  v{index + 1}
+                </button>
+              ))}
+            </span>
+          )}
+          {view.writing && <span className="writing-badge">writing v{view.version}…</span>}
         </span>
-        <button
-          type="button"
-          disabled={!view.code}
-          onClick={() => {
-            void navigator.clipboard?.writeText(view.code).then(() => {
-              setCopied(true);
-              setTimeout(() => setCopied(false), 1500);
-            });
-          }}
-        >
-          {copied ? "Copied" : "Copy code"}
-        </button>
+        <span className="code-actions">
+          <button
+            type="button"
+            disabled={!view.code}
+            onClick={() => {
+              void navigator.clipboard?.writeText(view.code).then(() => {
+                setCopied(true);
+                setTimeout(() => setCopied(false), 1500);
+              });
+            }}
+          >
+            {copied ? "Copied" : "Copy code"}
+          </button>
+          <button type="button" disabled={!complete} onClick={() => download(view.code)}>
+            Download App.tsx
+          </button>
+          {chatId && complete && <ShareButton chatId={chatId} version={view.version} />}
+        </span>
       </header>
       <pre
         ref={pre}
         data-testid="code-view"
         data-writing={view.writing}
+        data-version={view.version}
         onScroll={(event) => {
           const el = event.currentTarget;
           following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
@@ -52,4 +79,13 @@ export function CodeView({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
       </pre>
     </section>
   );
+}
+
+function download(code: string) {
+  const url = URL.createObjectURL(new Blob([code], { type: "text/plain;charset=utf-8" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = "App.tsx";
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

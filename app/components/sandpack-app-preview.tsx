@@ -7,7 +7,15 @@ import type { PreviewSettings } from "./app-preview";
 export const HOSTED_BUNDLER_URL = "https://2-19-8-sandpack.codesandbox.io/";
 const TAILWIND_CDN = "https://cdn.tailwindcss.com";
 
-export default function SandpackAppPreview({ code, settings }: { code: string; settings: PreviewSettings }) {
+export default function SandpackAppPreview({
+  code,
+  settings,
+  onFix,
+}: {
+  code: string;
+  settings: PreviewSettings;
+  onFix?: (error: string) => void;
+}) {
   return (
     <SandpackProvider
       template="react-ts"
@@ -21,6 +29,7 @@ export default function SandpackAppPreview({ code, settings }: { code: string; s
       }}
     >
       <PreviewOrUnavailable bundlerUrl={settings.bundlerUrl ?? HOSTED_BUNDLER_URL} timeoutMs={settings.timeoutMs} />
+      <PreviewError onFix={onFix} />
     </SandpackProvider>
   );
 }
@@ -51,4 +60,21 @@ function PreviewOrUnavailable({ bundlerUrl, timeoutMs }: { bundlerUrl: string; t
     );
   }
   return <SandpackPreview className="sandpack-preview" showOpenInCodeSandbox={false} showRefreshButton style={{ height: "100%" }} />;
+}
+
+/** A compile or runtime error from the running app, with "Fix it": the error goes back as a follow-up. */
+function PreviewError({ onFix }: { onFix?: (error: string) => void }) {
+  const { sandpack } = useSandpack();
+  const message = sandpack.error?.message;
+  if (!message) return null;
+  return (
+    <div className="preview-error" role="alert" data-testid="preview-error">
+      <pre>{message}</pre>
+      {onFix && (
+        <button type="button" className="primary" onClick={() => onFix(message)}>
+          Fix it
+        </button>
+      )}
+    </div>
+  );
 }

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { ChatWorkspace } from "~/components/chat-workspace";
+import { HomeScreen } from "~/components/home-screen";
 
 export const meta: MetaFunction = () => [
   { title: "Kiln — prompt to React app" },
@@ -10,17 +10,11 @@ export const meta: MetaFunction = () => [
 export function loader({ context }: LoaderFunctionArgs) {
   const { config, providers } = context.kiln;
   const models = providers.listModels();
-  const defaultModel =
-    config.defaultModel ?? models.find((m) => m.available)?.id ?? models[0]?.id ?? "";
-  return {
-    models,
-    defaultModel,
-    // Public settings only: the browser never sees keys or provider URLs.
-    preview: { bundlerUrl: config.sandpackBundlerUrl, timeoutMs: config.previewTimeoutMs },
-  };
+  const defaultModel = config.defaultModel ?? models.find((m) => m.available)?.id ?? models[0]?.id ?? "";
+  return { models, defaultModel };
 }
 
 export default function Home() {
-  const { models, defaultModel, preview } = useLoaderData<typeof loader>();
-  return <ChatWorkspace models={models} defaultModel={defaultModel} preview={preview} />;
+  const { models, defaultModel } = useLoaderData<typeof loader>();
+  return <HomeScreen models={models} defaultModel={defaultModel} />;
 }

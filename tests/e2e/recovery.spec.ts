@@ -74,7 +74,13 @@ test("Edit puts the failed prompt back in the box", async ({ page }) => {
   await submitPrompt(page, "A pomodoro timer [fake:status=401][fake:fail-times=2]");
   await expect(status(page)).toContainText("provider_auth", { timeout: 20_000 });
   await page.getByRole("button", { name: "Edit prompt" }).click();
-  await expect(page.getByRole("textbox", { name: "Describe your app" })).toHaveValue(
-    "A pomodoro timer [fake:status=401][fake:fail-times=2]",
-  );
+  const box = page.getByRole("textbox", { name: "Ask for a change" });
+  await expect(box).toHaveValue("A pomodoro timer [fake:status=401][fake:fail-times=2]");
+  // The edited prompt replaces the failed turn: after a reload the chat holds it once, answered.
+  await box.fill("A pomodoro timer, in green");
+  await box.press("Enter");
+  await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
+  await page.reload();
+  const userMessages = page.getByRole("list", { name: "Conversation" }).locator(".message.user");
+  await expect(userMessages).toHaveText(["A pomodoro timer, in green"]);
 });

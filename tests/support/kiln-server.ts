@@ -4,7 +4,9 @@
  * check what was (and was not) logged.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -30,6 +32,8 @@ export async function startKilnServer(env: Record<string, string>, { production 
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
+      // Each server its own database unless the test shares one on purpose.
+      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), "kiln-server-")), "kiln.db")}`,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,35 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData, useLocation } from "@remix-run/react";
+import { ChatScreen } from "~/components/chat-screen";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.chat.title} — Kiln` : "Kiln" }];
+
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const { store, providers, config } = context.kiln;
+  const chat = await store.getChat(params.id ?? "");
+  if (!chat) throw new Response("There is no chat at this address.", { status: 404, statusText: "Not Found" });
+  const messages = await store.listMessages(chat.id);
+  return {
+    chat: { id: chat.id, title: chat.title, model: chat.model },
+    messages: messages.map(({ role, content, state }) => ({ role, content, state })),
+    models: providers.listModels(),
+    // Public settings only: the browser never sees keys or provider URLs.
+    preview: { bundlerUrl: config.sandpackBundlerUrl, timeoutMs: config.previewTimeoutMs },
+  };
+}
+
+export default function ChatPage() {
+  const data = useLoaderData<typeof loader>();
+  const location = useLocation();
+  const state = location.state as { prompt?: string; model?: string } | null;
+  return (
+    <ChatScreen
+      key={data.chat.id}
+      chat={data.chat}
+      messages={data.messages}
+      models={data.models}
+      preview={data.preview}
+      initialPrompt={state?.prompt ? { prompt: state.prompt, model: state.model } : undefined}
+    />
+  );
+}

@@ -1,0 +1,62 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { AppPreview } from "~/components/app-preview";
+import { extractReply } from "../../machines/code-fence";
+
+export async function loader({ params, context }: LoaderFunctionArgs) {
+  const { store, config } = context.kiln;
+  const share = await store.getShare(params.id ?? "");
+  const message = share && (await store.getMessage(share.messageId));
+  const chat = message && (await store.getChat(message.chatId));
+  if (!message || !chat) throw new Response("There is no shared app at this address.", { status: 404, statusText: "Not Found" });
+  const reply = extractReply(message.content);
+  return {
+    title: chat.title,
+    // The model's explanation, as plain text for the description.
+    summary: reply.before.replace(/\s+/g, " ").trim().slice(0, 200),
+    code: reply.code,
+    preview: { bundlerUrl: config.sandpackBundlerUrl, timeoutMs: config.previewTimeoutMs },
+  };
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => {
+  if (!data) return [{ title: "Not found — Kiln" }];
+  const description = data.summary || `A React app made with Kiln: ${data.title}`;
+  return [
+    { title: `${data.title} — made with Kiln` },
+    { name: "description", content: description },
+    { property: "og:title", content: `${data.title} — made with Kiln` },
+    { property: "og:description", content: description },
+    { property: "og:type", content: "website" },
+  ];
+};
+
+/** A shared version, read-only: the running app and its code. Model output is shown as text only. */
+export default function SharedApp() {
+  const { title, summary, code, preview } = useLoaderData<typeof loader>();
+  return (
+    <main className="shared">
+      <header className="shared-header">
+        <a href="/" className="brand">
+          🔥 Kiln
+        </a>
+        <h1>{title}</h1>
+        {summary && <p className="muted">{summary}</p>}
+        <a href="/" className="button-link">
+          Make your own
+        </a>
+      </header>
+      <div className="shared-body">
+        <AppPreview code={code} settings={preview} />
+        <section className="code-view" aria-label="Code">
+          <header className="panel-header">
+            <span>App.tsx</span>
+          </header>
+          <pre data-testid="code-view">
+            <code>{code}</code>
+          </pre>
+        </section>
+      </div>
+    </main>
+  );
+}

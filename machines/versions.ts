@@ -1,0 +1,43 @@
+/**
+ * Versions of the app: every complete answer whose code block closed is one, numbered from 1 in
+ * conversation order. Pure and shared: the browser numbers versions with it, and the server uses the
+ * same rule to find the message behind "share version 3".
+ */
+import { extractReply } from "./code-fence";
+
+export interface Version {
+  /** Complete code of this version (the fenced block of one finished answer). */
+  code: string;
+  /** Index in the conversation of the answer it came from. */
+  messageIndex: number;
+}
+
+interface MessageLike {
+  role: "user" | "assistant";
+  content: string;
+  state: "complete" | "stopped" | "failed";
+}
+
+/** The version an answer makes, if it makes one. */
+export function versionOf(message: MessageLike, messageIndex: number): Version | undefined {
+  if (message.role !== "assistant" || message.state !== "complete") return undefined;
+  const reply = extractReply(message.content);
+  return reply.fence === "closed" && reply.code.trim() ? { code: reply.code, messageIndex } : undefined;
+}
+
+export function versionsOf(messages: MessageLike[]): Version[] {
+  return messages.flatMap((message, index) => versionOf(message, index) ?? []);
+}
+
+/**
+ * A follow-up aimed at an older version than the latest: the model sees that version's code, so the
+ * change applies to what the user is looking at, and the history stays one straight line.
+ */
+export function followUpOnVersion(prompt: string, versionNumber: number, code: string): string {
+  return `Start from version ${versionNumber} of the app (this code), not from the latest version:\n\n\`\`\`tsx\n${code}\n\`\`\`\n\n${prompt}`;
+}
+
+/** The follow-up that asks the model to fix an error the preview reported. */
+export function fixErrorPrompt(error: string): string {
+  return `The app fails with this error:\n\n\`\`\`\n${error.trim()}\n\`\`\`\n\nFix it and answer with the complete corrected file.`;
+}

@@ -1,0 +1,59 @@
+/**
+ * What Kiln keeps: chats, their messages, and shared versions. One interface, two implementations
+ * (SQLite by default, Postgres when several servers share state), both tested by the same suite.
+ */
+
+export type StoredMessageState = "complete" | "stopped" | "failed";
+
+export interface StoredChat {
+  /** Unguessable (128 random bits, base64url): the URL is the only key to a chat. */
+  id: string;
+  title: string;
+  model: string;
+  createdAt: number;
+}
+
+export interface StoredMessage {
+  id: string;
+  chatId: string;
+  /** 0, 1, 2… in conversation order. */
+  position: number;
+  role: "user" | "assistant";
+  content: string;
+  state: StoredMessageState;
+  /** For assistant messages: who answered. */
+  provider: string | null;
+  model: string | null;
+  createdAt: number;
+}
+
+export interface StoredShare {
+  id: string;
+  messageId: string;
+  createdAt: number;
+}
+
+export interface ChatStore {
+  createChat(input: { title: string; model: string }): Promise<StoredChat>;
+  getChat(id: string): Promise<StoredChat | undefined>;
+  /** In position order. */
+  listMessages(chatId: string): Promise<StoredMessage[]>;
+  /** Appends at the next position (max + 1), atomically, and returns the stored row. */
+  appendMessage(input: {
+    chatId: string;
+    role: "user" | "assistant";
+    content: string;
+    state: StoredMessageState;
+    provider?: string | null;
+    model?: string | null;
+  }): Promise<StoredMessage>;
+  /** Replaces an answer's content and state (a retried turn); returns false when there is no such message. */
+  updateMessage(id: string, input: { content: string; state: StoredMessageState; provider?: string | null; model?: string | null }): Promise<boolean>;
+  getMessage(id: string): Promise<StoredMessage | undefined>;
+  /** Publishes one assistant message (a version) under a new unguessable share id. */
+  createShare(messageId: string): Promise<StoredShare>;
+  getShare(id: string): Promise<StoredShare | undefined>;
+  /** Cheap query proving the database answers (readiness checks). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

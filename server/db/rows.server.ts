@@ -1,0 +1,47 @@
+/**
+ * What both store implementations share: building new rows (ids, times, defaults) and the fields an
+ * update changes. The tables have exactly the fields of the Stored* types, so rows read back by
+ * drizzle are already Stored* values; nothing else needs mapping.
+ */
+import type { ChatStore, StoredChat, StoredMessage, StoredShare } from "./chat-store.server";
+import { newId } from "./new-id.server";
+
+export type AppendInput = Parameters<ChatStore["appendMessage"]>[0];
+export type UpdateInput = Parameters<ChatStore["updateMessage"]>[1];
+
+export function newChatRow(input: { title: string; model: string }): StoredChat {
+  return { id: newId(), title: input.title, model: input.model, createdAt: Date.now() };
+}
+
+export function newMessageRow(input: AppendInput, position: number): StoredMessage {
+  return {
+    id: newId(),
+    chatId: input.chatId,
+    position,
+    role: input.role,
+    content: input.content,
+    state: input.state,
+    provider: input.provider ?? null,
+    model: input.model ?? null,
+    createdAt: Date.now(),
+  };
+}
+
+export function newShareRow(messageId: string): StoredShare {
+  return { id: newId(), messageId, createdAt: Date.now() };
+}
+
+/** content and state always; provider and model only when given (null clears them). */
+export function messageChanges(input: UpdateInput): Partial<StoredMessage> {
+  const changes: Partial<StoredMessage> = { content: input.content, state: input.state };
+  if (input.provider !== undefined) changes.provider = input.provider;
+  if (input.model !== undefined) changes.model = input.model;
+  return changes;
+}
+
+export class UnknownRowError extends Error {
+  constructor(what: "chat" | "message") {
+    super(`no such ${what}`);
+    this.name = "UnknownRowError";
+  }
+}

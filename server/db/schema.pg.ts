@@ -1,0 +1,45 @@
+/**
+ * Kiln's tables for Postgres. Keep in step with `schema.sqlite.ts` (same tables, columns, names and
+ * constraints); after a change run `npm run db:generate` and commit the new files under `drizzle/`.
+ * Times are epoch milliseconds (bigint, read back as JS numbers).
+ */
+import { sql } from "drizzle-orm";
+import { bigint, check, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+
+export const chats = pgTable("chats", {
+  id: text("id").primaryKey(),
+  title: text("title").notNull(),
+  model: text("model").notNull(),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+});
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    state: text("state", { enum: ["complete", "stopped", "failed"] }).notNull(),
+    provider: text("provider"),
+    model: text("model"),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    unique("messages_chat_id_position_unique").on(t.chatId, t.position),
+    index("messages_chat_id_idx").on(t.chatId),
+    check("messages_role_check", sql`${t.role} in ('user', 'assistant')`),
+    check("messages_state_check", sql`${t.state} in ('complete', 'stopped', 'failed')`),
+  ],
+);
+
+export const shares = pgTable("shares", {
+  id: text("id").primaryKey(),
+  messageId: text("message_id")
+    .notNull()
+    .references(() => messages.id, { onDelete: "cascade" }),
+  createdAt: bigint("created_at", { mode: "number" }).notNull(),
+});

@@ -1,0 +1,45 @@
+/**
+ * Kiln's tables for SQLite. Keep in step with `schema.pg.ts` (same tables, columns, names and
+ * constraints); after a change run `npm run db:generate` and commit the new files under `drizzle/`.
+ * Times are epoch milliseconds.
+ */
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+
+export const chats = sqliteTable("chats", {
+  id: text("id").primaryKey(),
+  title: text("title").notNull(),
+  model: text("model").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    state: text("state", { enum: ["complete", "stopped", "failed"] }).notNull(),
+    provider: text("provider"),
+    model: text("model"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    unique("messages_chat_id_position_unique").on(t.chatId, t.position),
+    index("messages_chat_id_idx").on(t.chatId),
+    check("messages_role_check", sql`${t.role} in ('user', 'assistant')`),
+    check("messages_state_check", sql`${t.state} in ('complete', 'stopped', 'failed')`),
+  ],
+);
+
+export const shares = sqliteTable("shares", {
+  id: text("id").primaryKey(),
+  messageId: text("message_id")
+    .notNull()
+    .references(() => messages.id, { onDelete: "cascade" }),
+  createdAt: integer("created_at").notNull(),
+});

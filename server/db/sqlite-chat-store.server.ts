@@ -1,0 +1,102 @@
+/**
+ * The default store: one SQLite file through better-sqlite3. WAL mode, so readers never wait for the
+ * writer and a process killed mid-write leaves the last committed state; foreign keys enforced; a
+ * busy timeout so a second process (e.g. `npm run db:migrate`) waits instead of failing.
+ * better-sqlite3 is synchronous, so every method finishes within one turn of the event loop;
+ * appendMessage still uses an IMMEDIATE transaction so another process cannot slip in between
+ * reading max(position) and inserting.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { asc, eq, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import type { ChatStore } from "./chat-store.server";
+import { migrationsFolder } from "./migrations-folder.server";
+import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";
+import { chats, messages, shares } from "./schema.sqlite";
+
+/** Opens (creating the file and its folder if needed) and migrates. `path` is relative to the cwd. */
+export async function openSqliteChatStore(path: string): Promise<ChatStore> {
+  if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new Database(path);
+  try {
+    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("foreign_keys = ON");
+    const db = drizzle(sqlite);
+    migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
+    return sqliteChatStore(sqlite, db);
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+}
+
+function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzle>): ChatStore {
+  return {
+    async createChat(input) {
+      const row = newChatRow(input);
+      db.insert(chats).values(row).run();
+      return row;
+    },
+
+    async getChat(id) {
+      return db.select().from(chats).where(eq(chats.id, id)).get();
+    },
+
+    async listMessages(chatId) {
+      return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.position)).all();
+    },
+
+    async appendMessage(input) {
+      return db.transaction(
+        (tx) => {
+          const chat = tx.select({ id: chats.id }).from(chats).where(eq(chats.id, input.chatId)).get();
+          if (!chat) throw new UnknownRowError("chat");
+          const { next } = tx
+            .select({ next: sql<number>`coalesce(max(${messages.position}), -1) + 1` })
+            .from(messages)
+            .where(eq(messages.chatId, input.chatId))
+            .get()!;
+          const row = newMessageRow(input, next);
+          tx.insert(messages).values(row).run();
+          return row;
+        },
+        { behavior: "immediate" },
+      );
+    },
+
+    async updateMessage(id, input) {
+      return db.update(messages).set(messageChanges(input)).where(eq(messages.id, id)).run().changes > 0;
+    },
+
+    async getMessage(id) {
+      return db.select().from(messages).where(eq(messages.id, id)).get();
+    },
+
+    async createShare(messageId) {
+      const row = newShareRow(messageId);
+      db.transaction((tx) => {
+        if (!tx.select({ id: messages.id }).from(messages).where(eq(messages.id, messageId)).get()) {
+          throw new UnknownRowError("message");
+        }
+        tx.insert(shares).values(row).run();
+      });
+      return row;
+    },
+
+    async getShare(id) {
+      return db.select().from(shares).where(eq(shares.id, id)).get();
+    },
+
+    async ping() {
+      db.get(sql`select 1`);
+    },
+
+    async close() {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
