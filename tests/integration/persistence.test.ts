@@ -15,10 +15,10 @@ import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
-const databases = [
+const databases: Array<[string, string]> = [
   ["sqlite", `file:${join(mkdtempSync(join(tmpdir(), "kiln-persist-")), "kiln.db")}`],
-  ...(process.env.TEST_DATABASE_URL ? [["postgres", process.env.TEST_DATABASE_URL]] : []),
-] as const;
+  ...(process.env.TEST_DATABASE_URL ? [["postgres", process.env.TEST_DATABASE_URL] as [string, string]] : []),
+];
 
 describe.each(databases)("chats are saved (%s)", (_name, databaseUrl) => {
   let fake: FakeProvider;
