@@ -23,7 +23,7 @@ import { backoffDelay } from "./backoff";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
 import { followUpOnVersion, versionOf, versionsOf, type Version } from "./versions";
-import type { WireError } from "./wire-events";
+import { SERVER_SHUTTING_DOWN, type WireError } from "./wire-events";
 
 export type { Version };
 
@@ -138,6 +138,8 @@ export const chatMachine = setup({
     hasTurnToRepeat: ({ context }) => withoutUnfinishedAnswer(context.messages).at(-1)?.role === "user",
     canReconnect: ({ context, event }) =>
       event.type === "connection.failed" && event.error.retryable && context.reconnects < context.maxReconnects,
+    serverIsLeaving: ({ context, event }) =>
+      event.type === "server.error" && event.data.code === SERVER_SHUTTING_DOWN && context.reconnects < context.maxReconnects,
     isOwnReconnect: ({ context }) => context.retry?.source === "client",
   },
   actions: {
@@ -169,14 +171,16 @@ export const chatMachine = setup({
       return { retry: { source: "server" as const, attempt, delayMs, reason, until: Date.now() + delayMs } };
     }),
     scheduleReconnect: assign(({ context, event }) => {
-      if (event.type !== "connection.failed") return {};
+      const error = errorOf(event);
+      if (!error) return {};
       const attempt = context.reconnects + 1;
-      const delayMs = backoffDelay(attempt, { baseMs: context.reconnectBaseMs, maxMs: 8_000 }, event.retryAfterMs);
+      const retryAfterMs = event.type === "connection.failed" ? event.retryAfterMs : undefined;
+      const delayMs = backoffDelay(attempt, { baseMs: context.reconnectBaseMs, maxMs: 8_000 }, retryAfterMs);
       return {
         reconnects: attempt,
         // What arrived before the connection dropped is discarded: the new request starts over.
         draft: "",
-        retry: { source: "client" as const, attempt, delayMs, reason: event.error.code, until: Date.now() + delayMs },
+        retry: { source: "client" as const, attempt, delayMs, reason: error.code, until: Date.now() + delayMs },
       };
     }),
     clearRetry: assign({ retry: undefined }),
@@ -294,7 +298,10 @@ export const chatMachine = setup({
         "server.fallback": { actions: "recordFallback" },
         "server.reset": { actions: "clearDraft" },
         "server.done": { target: "done", actions: "finishTurn" },
-        "server.error": { target: "error", actions: "failTurn" },
+        "server.error": [
+          { guard: "serverIsLeaving", target: ".retrying", actions: "scheduleReconnect" },
+          { target: "error", actions: "failTurn" },
+        ],
         "connection.failed": [
           { guard: "canReconnect", target: ".retrying", actions: "scheduleReconnect" },
           { target: "error", actions: "failTurn" },

@@ -53,5 +53,11 @@ export function parseWireEvent(name: string | undefined, json: string): WireEven
   return parsed.success ? ({ event: name, data: parsed.data } as WireEvent) : null;
 }
 
+/**
+ * The error a draining Kiln server ends its streams with (and refuses new ones with): not the
+ * provider's fault, so the browser reconnects, through the load balancer, to another replica.
+ */
+export const SERVER_SHUTTING_DOWN = "server_shutting_down";
+
 /** The JSON body of a refusal sent before any stream starts (4xx/5xx). */
 export const refusalBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

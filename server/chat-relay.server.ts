@@ -4,8 +4,9 @@
  * upstream request is aborted the moment the browser goes away.
  */
 import { randomUUID } from "node:crypto";
-import type { WireEvent } from "../machines/wire-events";
+import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { crossSiteRefusal, refusal } from "./refusal.server";
 import { parseChatRequest } from "./chat-request";
 import type { StoredMessageState } from "./db/chat-store.server";
 import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";
@@ -15,17 +16,16 @@ import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
 
-export function refusal(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ error: { code, message } }), {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
-  });
-}
 
 export async function relayChat(request: Request, services: KilnServices): Promise<Response> {
   const { config, providers, logger } = services;
   if (request.method !== "POST") {
     return refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" });
+  }
+  const crossSite = crossSiteRefusal(request, services);
+  if (crossSite) return crossSite;
+  if (services.lifecycle.draining) {
+    return refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" });
   }
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(contentType)) {
@@ -65,7 +65,14 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   }
   const upstream = new AbortController();
   // Browser gone (request.signal) or response stream cancelled: either way stop the provider call.
-  request.signal.addEventListener("abort", () => upstream.abort(request.signal.reason), { once: true });
+  let clientGone = false;
+  const leave = (reason: unknown) => {
+    clientGone = true;
+    upstream.abort(reason);
+  };
+  request.signal.addEventListener("abort", () => leave(request.signal.reason), { once: true });
+  // A shutdown past its drain deadline: stop the provider call, but tell the client why.
+  let shutDown = false;
   const encoder = new TextEncoder();
   const startedAt = performance.now();
   const stats: AttemptStats = { attempts: 0, retries: 0, fallbacks: 0, provider: target.provider.id, model: target.model };
@@ -81,8 +88,14 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       let open = true;
+      const unregister = services.openStreams.add({
+        end: () => {
+          shutDown = true;
+          upstream.abort(new Error(SHUTTING_DOWN));
+        },
+      });
       const write = (text: string) => {
-        if (!open || upstream.signal.aborted) return;
+        if (!open || clientGone) return;
         try {
           controller.enqueue(encoder.encode(text));
         } catch {
@@ -134,7 +147,14 @@ export async function relayChat(request: Request, services: KilnServices): Promi
           send(event);
         }
       } catch (error) {
-        if (upstream.signal.aborted) {
+        if (shutDown && !clientGone) {
+          outcome = SHUTTING_DOWN;
+          await save("failed");
+          send({
+            event: "error",
+            data: { code: SHUTTING_DOWN, message: "This Kiln server is shutting down; reconnecting to continue.", retryable: true },
+          });
+        } else if (upstream.signal.aborted) {
           outcome = "client_closed";
           await save("stopped");
         } else {
@@ -146,6 +166,7 @@ export async function relayChat(request: Request, services: KilnServices): Promi
       } finally {
         clearInterval(ping);
         open = false;
+        unregister();
         try {
           controller.close();
         } catch {
@@ -155,7 +176,7 @@ export async function relayChat(request: Request, services: KilnServices): Promi
       }
     },
     cancel(reason) {
-      upstream.abort(reason);
+      leave(reason);
     },
   });
 

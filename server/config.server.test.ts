@@ -408,3 +408,37 @@ describe("loadConfig: numbers, URLs and names", () => {
     expect(error.message).not.toContain("very-secret");
   });
 });
+
+describe("loadConfig: metrics", () => {
+  it("leaves /metrics off by default", () => {
+    expect(loadConfig({}, noFiles).metrics).toEqual({ enabled: false, token: undefined });
+  });
+
+  it("turns metrics on with KILN_METRICS=on, without a token", () => {
+    expect(loadConfig({ KILN_METRICS: "on" }, noFiles).metrics).toEqual({ enabled: true, token: undefined });
+    expect(loadConfig({ KILN_METRICS: "off" }, noFiles).metrics).toEqual({ enabled: false, token: undefined });
+  });
+
+  it("turns metrics on when KILN_METRICS_TOKEN is set, alone or with KILN_METRICS=on", () => {
+    expect(loadConfig({ KILN_METRICS_TOKEN: " scrape-token " }, noFiles).metrics).toEqual({ enabled: true, token: "scrape-token" });
+    expect(loadConfig({ KILN_METRICS: "on", KILN_METRICS_TOKEN: "scrape-token" }, noFiles).metrics).toEqual({
+      enabled: true,
+      token: "scrape-token",
+    });
+  });
+
+  it("treats an empty KILN_METRICS_TOKEN as unset", () => {
+    expect(loadConfig({ KILN_METRICS_TOKEN: "" }, noFiles).metrics).toEqual({ enabled: false, token: undefined });
+  });
+
+  it.each(["yes", "true", "ON", "1"])("refuses KILN_METRICS=%s, naming the variable", (value) => {
+    expect(configError({ KILN_METRICS: value }).message).toBe("KILN_METRICS must be on or off");
+  });
+
+  it("refuses KILN_METRICS=off with a token, without printing the token", () => {
+    const error = configError({ KILN_METRICS: "off", KILN_METRICS_TOKEN: "very-secret-token" });
+    expect(error.message).toMatch(/^KILN_METRICS /);
+    expect(error.message).toContain("KILN_METRICS_TOKEN");
+    expect(error.message).not.toContain("very-secret");
+  });
+});

@@ -56,6 +56,12 @@ export interface KilnConfig {
   backoffMaxMs: number;
   /** A provider's Retry-After longer than this is not waited out (Kiln falls back or reports it). */
   maxRetryAfterMs: number;
+  /** On SIGTERM, how long open streams may run on before they are ended with a retryable error. */
+  drainMs: number;
+  /** Client IPs come from X-Forwarded-For / X-Forwarded-Host only when Kiln runs behind a proxy that sets them. */
+  trustProxy: boolean;
+  /** Chat requests per client: a token bucket refilled at perMinute, holding up to burst; perMinute 0 turns it off. */
+  rateLimit: { perMinute: number; burst: number };
   /** Largest accepted `POST /api/chat` body, in bytes. */
   maxBodyBytes: number;
   databaseUrl: string;
@@ -66,6 +72,8 @@ export interface KilnConfig {
   /** How long the preview waits for the bundler before saying it is unreachable. */
   previewTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** `GET /metrics`: off by default; with a token, scrapes must send `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token?: string };
 }
 
 export class ConfigError extends Error {
@@ -122,6 +130,16 @@ const envSchema = z.object({
     .max(10, "must be at most 10")
     .default(3),
   KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
+  KILN_DRAIN_MS: positiveInt(10_000),
+  KILN_TRUST_PROXY: z
+    .enum(["true", "false", "1", "0"], { errorMap: () => ({ message: "must be true or false" }) })
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
+  KILN_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .min(0, "must be 0 (off) or more")
+    .default(30),
+  KILN_RATE_LIMIT_BURST: positiveInt(10),
   KILN_RETRY_BASE_MS: positiveInt(500),
   KILN_RETRY_MAX_MS: positiveInt(8_000),
   KILN_MAX_RETRY_AFTER_MS: positiveInt(30_000),
@@ -142,6 +160,9 @@ const envSchema = z.object({
     .default(3000),
   HOST: z.string().trim().min(1).default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Unset (not "off") when absent, so a token alone can turn metrics on.
+  KILN_METRICS: z.enum(["on", "off"], { errorMap: () => ({ message: "must be on or off" }) }).optional(),
+  KILN_METRICS_TOKEN: optionalText,
 });
 
 /** The KILN_PROVIDERS file: providers to add, or to override by id (e.g. `together`). */
@@ -210,16 +231,27 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     backoffMaxMs: vars.KILN_RETRY_MAX_MS,
     maxRetryAfterMs: vars.KILN_MAX_RETRY_AFTER_MS,
     maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
+    drainMs: vars.KILN_DRAIN_MS,
+    trustProxy: vars.KILN_TRUST_PROXY,
+    rateLimit: { perMinute: vars.KILN_RATE_LIMIT_PER_MINUTE, burst: vars.KILN_RATE_LIMIT_BURST },
     databaseUrl: vars.DATABASE_URL,
     port: vars.PORT,
     host: vars.HOST,
     sandpackBundlerUrl: vars.KILN_SANDPACK_BUNDLER_URL,
     previewTimeoutMs: vars.KILN_PREVIEW_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
+    metrics: metricsConfig(vars),
   };
 }
 
 type EnvVars = z.infer<typeof envSchema>;
+
+function metricsConfig(vars: EnvVars): KilnConfig["metrics"] {
+  if (vars.KILN_METRICS === "off" && vars.KILN_METRICS_TOKEN) {
+    throw new ConfigError("KILN_METRICS is off but KILN_METRICS_TOKEN is set; unset one of them");
+  }
+  return { enabled: vars.KILN_METRICS === "on" || Boolean(vars.KILN_METRICS_TOKEN), token: vars.KILN_METRICS_TOKEN };
+}
 
 function togetherProvider(vars: EnvVars): ProviderConfig {
   const viaHelicone = Boolean(vars.HELICONE_API_KEY);

@@ -3,59 +3,46 @@
  * production (`npm start`: the built app). One entry for both, so configuration is validated the same
  * way and every route gets the same services through Remix's load context.
  */
-import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
-import compression from "compression";
-import express from "express";
-import { ConfigError, loadConfig } from "./config.server";
+import { createKilnApp } from "./app.server";
+import { ConfigError, loadConfig, type KilnConfig } from "./config.server";
+import type { ChatStore } from "./db/chat-store.server";
 import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";
+import { shutDownGracefully } from "./shutdown.server";
 
 const production = process.env.NODE_ENV === "production";
 
-let config;
+/** Start-up problems are one line on stderr and exit code 1: nothing half-started. */
+function fail(kind: string, message: string): never {
+  console.error(`kiln: ${kind}: ${message}`);
+  process.exit(1);
+}
+
+let config: KilnConfig;
 try {
   config = loadConfig();
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`kiln: configuration error: ${error.message}`);
-    process.exit(1);
-  }
+  if (error instanceof ConfigError) fail("configuration error", error.message);
   throw error;
 }
 const logger = createLogger(config.logLevel);
-let store;
+let store: ChatStore;
 try {
   store = await openChatStore(config.databaseUrl);
 } catch (error) {
-  console.error(`kiln: database error: ${(error as Error).message}`);
-  process.exit(1);
+  fail("database error", (error as Error).message);
 }
 const services = createServices(config, logger, store);
 
 const vite = production
   ? undefined
   : await import("vite").then((v) => v.createServer({ server: { middlewareMode: true } }));
-
-const app = express();
-app.disable("x-powered-by");
-// Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
-app.use(compression({ filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res) }));
-
-if (vite) {
-  app.use(vite.middlewares);
-} else {
-  // Fingerprinted by Vite, so they can be cached for good.
-  app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
-  app.use(express.static("build/client", { maxAge: "1h" }));
-}
-
 const build = vite
-  ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>
+  ? undefined
   : ((await import(new URL("../build/server/index.js", import.meta.url).href)) as ServerBuild);
-
-app.all("*", createRequestHandler({ build, getLoadContext: () => ({ kiln: services }) }));
+const app = createKilnApp({ services, vite, build });
 
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
@@ -66,3 +53,22 @@ const server = app.listen(config.port, config.host, () => {
     available.length ? "kiln listening" : "kiln listening; no provider configured yet (see the home page)",
   );
 });
+// Streams are long-lived: Node's default request timeout (5 min) would cut long generations.
+server.requestTimeout = 0;
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void shutDownGracefully(server, services, config.drainMs)
+      .then(async () => {
+        await vite?.close();
+        process.exit(0);
+      })
+      .catch((error) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      });
+  });
+}

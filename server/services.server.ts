@@ -5,6 +5,7 @@
 import type { KilnConfig } from "./config.server";
 import type { ChatStore } from "./db/chat-store.server";
 import type { Logger } from "./logger.server";
+import { OpenStreams } from "./open-streams.server";
 import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
 
 export interface KilnServices {
@@ -12,14 +13,26 @@ export interface KilnServices {
   providers: ProviderFactory;
   logger: Logger;
   store: ChatStore;
+  openStreams: OpenStreams;
+  /** Set once a shutdown has begun: readiness fails and new chat requests are refused. */
+  lifecycle: { draining: boolean };
 }
 
 export function createServices(config: KilnConfig, logger: Logger, store: ChatStore): KilnServices {
-  return { config, providers: createProviderFactory(config), logger, store };
+  return {
+    config,
+    providers: createProviderFactory(config),
+    logger,
+    store,
+    openStreams: new OpenStreams(),
+    lifecycle: { draining: false },
+  };
 }
 
 declare module "@remix-run/node" {
   interface AppLoadContext {
     kiln: KilnServices;
+    /** The client's address (Express's req.ip: from X-Forwarded-For only with KILN_TRUST_PROXY). */
+    clientIp: string;
   }
 }

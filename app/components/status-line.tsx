@@ -45,7 +45,7 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
         )}
         {phase === "retrying" && retry && (
           <span data-testid="retry-countdown">
-            {retry.source === "client" ? "Connection to Kiln lost" : `${current}: ${reasonText(retry.reason)}`} — retrying in{" "}
+            {retry.source === "client" ? reasonText(retry.reason) : `${current}: ${reasonText(retry.reason)}`} — retrying in{" "}
             {Math.max(0, Math.ceil((retry.until - now) / 1000))} s (attempt {retry.attempt})
           </span>
         )}

@@ -12,7 +12,8 @@ const REASONS: Record<string, string> = {
   provider_auth: "rejected the API key",
   provider_payment: "is out of credits",
   model_not_found: "does not serve the model",
-  connection_lost: "connection to Kiln lost",
+  connection_lost: "Connection to Kiln lost",
+  server_shutting_down: "This Kiln server is restarting",
   server_error: "Kiln's server failed",
 };
 

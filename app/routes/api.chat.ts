@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { refusal, relayChat } from "../../server/chat-relay.server";
+import { relayChat } from "../../server/chat-relay.server";
+import { refusal } from "../../server/refusal.server";
 
 export function action({ request, context }: ActionFunctionArgs) {
   return relayChat(request, context.kiln);

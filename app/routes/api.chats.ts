@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
-import { refusal } from "../../server/chat-relay.server";
+import { crossSiteRefusal, refusal } from "../../server/refusal.server";
 
 const newChatSchema = z.object({
   model: z.string().min(1).max(200),
@@ -10,6 +10,8 @@ const newChatSchema = z.object({
 /** `POST /api/chats {model, title}` → 201 `{id}`: a new, empty chat; its URL is the only key to it. */
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST") return refusal(405, "method_not_allowed", "Use POST to create a chat.", { Allow: "POST" });
+  const crossSite = crossSiteRefusal(request, context.kiln);
+  if (crossSite) return crossSite;
   let body: unknown;
   try {
     body = await request.json();

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { versionsOf } from "../../machines/versions";
-import { refusal } from "../../server/chat-relay.server";
+import { crossSiteRefusal, refusal } from "../../server/refusal.server";
 
 const shareSchema = z.object({ chatId: z.string().min(1).max(100), version: z.number().int().min(1) });
 
@@ -11,6 +11,8 @@ const shareSchema = z.object({ chatId: z.string().min(1).max(100), version: z.nu
  */
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST") return refusal(405, "method_not_allowed", "Use POST to share a version.", { Allow: "POST" });
+  const crossSite = crossSiteRefusal(request, context.kiln);
+  if (crossSite) return crossSite;
   let body: unknown;
   try {
     body = await request.json();

@@ -1,0 +1,47 @@
+/**
+ * The Express application: static assets, the Remix request handler and the operational endpoints,
+ * in the order they must run. Built by server/main.ts for development (with Vite's middleware) and
+ * production (serving build/).
+ */
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import compression from "compression";
+import express from "express";
+import type { ViteDevServer } from "vite";
+import type { KilnServices } from "./services.server";
+
+export interface KilnAppOptions {
+  services: KilnServices;
+  /** Development: Vite serves the app and its modules. */
+  vite?: ViteDevServer;
+  /** Production: the built server bundle. */
+  build?: ServerBuild;
+}
+
+export function createKilnApp({ services, vite, build }: KilnAppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  // Only behind a proxy that sets X-Forwarded-For may it name the client (rate limits key on it).
+  app.set("trust proxy", services.config.trustProxy);
+  // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
+  app.use(
+    compression({
+      filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
+    }),
+  );
+
+  if (vite) {
+    app.use(vite.middlewares);
+  } else {
+    // Fingerprinted by Vite, so they can be cached for good.
+    app.use("/assets", express.static("build/client/assets", { immutable: true, maxAge: "1y" }));
+    app.use(express.static("build/client", { maxAge: "1h" }));
+  }
+
+  const serverBuild = vite
+    ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>
+    : build;
+  if (!serverBuild) throw new Error("createKilnApp needs either vite (development) or build (production)");
+  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req) => ({ kiln: services, clientIp: req.ip ?? "unknown" }) }));
+  return app;
+}
