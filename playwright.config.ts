@@ -56,6 +56,7 @@ export default defineConfig({
         KILN_IDLE_TIMEOUT_MS: "1500",
         KILN_RETRY_BASE_MS: "200",
         KILN_FALLBACK: "together",
+        KILN_RATE_LIMIT_PER_MINUTE: "0",
       },
     },
   ],

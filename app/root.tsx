@@ -1,5 +1,6 @@
 import type { LinksFunction } from "@remix-run/node";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import { useNonce } from "./lib/nonce";
 import styles from "./styles.css?url";
 
 export const links: LinksFunction = () => [
@@ -8,6 +9,8 @@ export const links: LinksFunction = () => [
 ];
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  // The CSP nonce for Remix's inline scripts (app/entry.server.tsx); "" in the browser.
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -18,8 +21,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -8,6 +8,9 @@ import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 import type { ViteDevServer } from "vite";
+import { httpMetrics, metricsHandler } from "./metrics.server";
+import { requestLog } from "./request-log.server";
+import { securityHeaders } from "./security-headers.server";
 import type { KilnServices } from "./services.server";
 
 export interface KilnAppOptions {
@@ -23,12 +26,17 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
   app.disable("x-powered-by");
   // Only behind a proxy that sets X-Forwarded-For may it name the client (rate limits key on it).
   app.set("trust proxy", services.config.trustProxy);
+  app.use(requestLog(services.logger));
+  app.use(httpMetrics(services.metrics));
+  app.use(securityHeaders({ production: !vite, bundlerUrl: services.config.sandpackBundlerUrl }));
   // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
   app.use(
     compression({
       filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
     }),
   );
+
+  app.get("/metrics", metricsHandler(services.metrics, services.config.metrics));
 
   if (vite) {
     app.use(vite.middlewares);
@@ -42,6 +50,6 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
     ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>
     : build;
   if (!serverBuild) throw new Error("createKilnApp needs either vite (development) or build (production)");
-  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req) => ({ kiln: services, clientIp: req.ip ?? "unknown" }) }));
+  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req, res) => ({ kiln: services, clientIp: req.ip ?? "unknown", cspNonce: res.locals.cspNonce }) }));
   return app;
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { clientKey } from "./client-key";
 import { crossSiteRefusal, refusal } from "./refusal.server";
 import { parseChatRequest } from "./chat-request";
 import type { StoredMessageState } from "./db/chat-store.server";
@@ -17,13 +18,15 @@ import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
 const PING_INTERVAL_MS = 15_000;
 
 
-export async function relayChat(request: Request, services: KilnServices): Promise<Response> {
+export async function relayChat(request: Request, services: KilnServices, client: { ip: string }): Promise<Response> {
   const { config, providers, logger } = services;
   if (request.method !== "POST") {
     return refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" });
   }
   const crossSite = crossSiteRefusal(request, services);
   if (crossSite) return crossSite;
+  const limited = await rateLimitRefusal(services, client.ip);
+  if (limited) return limited;
   if (services.lifecycle.draining) {
     return refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" });
   }
@@ -88,6 +91,7 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       let open = true;
+      const observed = services.metrics.startChat();
       const unregister = services.openStreams.add({
         end: () => {
           shutDown = true;
@@ -130,12 +134,15 @@ export async function relayChat(request: Request, services: KilnServices): Promi
           },
         })) {
           if (event.event === "delta") {
+            observed.firstDelta(stats.provider, stats.model);
             log.firstDeltaMs ??= Math.round(performance.now() - startedAt);
             log.bytes += Buffer.byteLength(event.data.text);
             answer += event.data.text;
           } else if (event.event === "reset") {
             answer = "";
           } else if (event.event === "retry" || event.event === "fallback") {
+            if (event.event === "retry") observed.retry(stats.provider, event.data.reason);
+            else observed.fallback(event.data.from, event.data.to);
             logger.info({ requestId, provider: stats.provider, ...event.data }, `chat ${event.event}`);
           } else if (event.event === "done") {
             outcome = "done";
@@ -167,6 +174,7 @@ export async function relayChat(request: Request, services: KilnServices): Promi
         clearInterval(ping);
         open = false;
         unregister();
+        observed.end({ provider: stats.provider, model: stats.model, outcome });
         try {
           controller.close();
         } catch {
@@ -181,6 +189,28 @@ export async function relayChat(request: Request, services: KilnServices): Promi
   });
 
   return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}
+
+/**
+ * The per-client token bucket (docs/operations.md). Its state is in the database, so the limit holds
+ * across replicas. A database hiccup lets the request through: refusing every user would be worse.
+ */
+async function rateLimitRefusal(services: KilnServices, ip: string): Promise<Response | undefined> {
+  const { perMinute, burst } = services.config.rateLimit;
+  if (perMinute === 0) return undefined;
+  try {
+    const decision = await services.store.takeRateLimitToken(`chat:${clientKey(ip)}`, { capacity: burst, refillPerSecond: perMinute / 60 });
+    if (decision.allowed) return undefined;
+    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    return refusal(429, "rate_limited", `Too many requests from your address; try again in ${seconds} s.`, {
+      "Retry-After": String(seconds),
+      // The body was not read: do not reuse the connection.
+      Connection: "close",
+    });
+  } catch (error) {
+    services.logger.warn({ err: error }, "rate limit check failed; letting the request through");
+    return undefined;
+  }
 }
 
 const tooLarge = Symbol("too large");

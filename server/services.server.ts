@@ -5,6 +5,7 @@
 import type { KilnConfig } from "./config.server";
 import type { ChatStore } from "./db/chat-store.server";
 import type { Logger } from "./logger.server";
+import { createMetrics, type Metrics } from "./metrics.server";
 import { OpenStreams } from "./open-streams.server";
 import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
 
@@ -14,17 +15,21 @@ export interface KilnServices {
   logger: Logger;
   store: ChatStore;
   openStreams: OpenStreams;
+  metrics: Metrics;
   /** Set once a shutdown has begun: readiness fails and new chat requests are refused. */
   lifecycle: { draining: boolean };
 }
 
 export function createServices(config: KilnConfig, logger: Logger, store: ChatStore): KilnServices {
+  const openStreams = new OpenStreams();
   return {
     config,
     providers: createProviderFactory(config),
     logger,
     store,
-    openStreams: new OpenStreams(),
+    openStreams,
+    // The open-streams gauge is read at scrape time, so the relay never has to keep it in step.
+    metrics: createMetrics({ openStreams: () => openStreams.size }),
     lifecycle: { draining: false },
   };
 }
@@ -34,5 +39,7 @@ declare module "@remix-run/node" {
     kiln: KilnServices;
     /** The client's address (Express's req.ip: from X-Forwarded-For only with KILN_TRUST_PROXY). */
     clientIp: string;
+    /** This response's CSP nonce, for Remix's inline scripts (app/entry.server.tsx). */
+    cspNonce?: string;
   }
 }

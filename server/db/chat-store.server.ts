@@ -1,6 +1,7 @@
 /**
- * What Kiln keeps: chats, their messages, and shared versions. One interface, two implementations
- * (SQLite by default, Postgres when several servers share state), both tested by the same suite.
+ * What Kiln keeps: chats, their messages, shared versions, and the rate limiter's token buckets. One
+ * interface, two implementations (SQLite by default, Postgres when several servers share state), both
+ * tested by the same suite.
  */
 
 export type StoredMessageState = "complete" | "stopped" | "failed";
@@ -33,6 +34,21 @@ export interface StoredShare {
   createdAt: number;
 }
 
+export interface RateLimits {
+  /** The burst: requests a client may send at once. At least 1. */
+  capacity: number;
+  /** Tokens (requests) regained per second. Greater than 0. */
+  refillPerSecond: number;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** 0 when allowed; otherwise ms until the next request would be allowed (≥ 1, rounded up). */
+  retryAfterMs: number;
+  /** Whole tokens left after this request (0 when refused). */
+  remaining: number;
+}
+
 export interface ChatStore {
   createChat(input: { title: string; model: string }): Promise<StoredChat>;
   getChat(id: string): Promise<StoredChat | undefined>;
@@ -53,6 +69,15 @@ export interface ChatStore {
   /** Publishes one assistant message (a version) under a new unguessable share id. */
   createShare(messageId: string): Promise<StoredShare>;
   getShare(id: string): Promise<StoredShare | undefined>;
+  /**
+   * Takes one token from `key`'s bucket (`server/token-bucket.ts`; a new key starts full), atomically:
+   * however many requests, servers and processes share the database, one bucket never gives out more
+   * than its tokens. `key` names the client and the limit, e.g. `chat:<ip>`; keep it short. Keys of
+   * one namespace (up to the first `:`) must share the same limits: rows that have refilled to
+   * capacity are deleted from time to time, which is invisible because a missing row is a full bucket.
+   * `now` (epoch ms, an integer) is for tests; it defaults to `Date.now()`.
+   */
+  takeRateLimitToken(key: string, limits: RateLimits, now?: number): Promise<RateLimitDecision>;
   /** Cheap query proving the database answers (readiness checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,15 +6,19 @@
  * concurrently. Without the CREATEDB privilege it runs in TEST_DATABASE_URL's database itself, which
  * works too: every test creates its own chats under fresh random ids.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatStore, StoredMessage } from "./chat-store.server";
+import { type BucketState, remainingTokens, take } from "../token-bucket";
+import type { ChatStore, RateLimitDecision, StoredMessage } from "./chat-store.server";
 import { newId } from "./new-id.server";
 import { openChatStore, redactDatabaseUrl, sqlitePath } from "./open-chat-store.server";
+import { MAX_KEY_LENGTH, PRUNE_INTERVAL_MS } from "./rate-limits.server";
 
 const tempDir = mkdtempSync(join(tmpdir(), "kiln-store-test-"));
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
@@ -232,6 +236,247 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       expect(await again.listMessages(chat.id)).toEqual(appended);
       await again.close();
     }
+  });
+
+  describe("rate limits", () => {
+    const T0 = 1_780_000_000_000;
+    /** A namespace of its own per test: stores prune full buckets per namespace, with the caller's limits. */
+    const namespace = () => `t${newId().replace(/[^A-Za-z0-9]/g, "")}:`;
+    const allowedCount = (results: RateLimitDecision[]) => results.filter((r) => r.allowed).length;
+
+    /** How many rows a key has, read with a connection of its own (not through the store). */
+    async function rowsFor(keys: string[]): Promise<string[]> {
+      if (db.url.startsWith("file:")) {
+        const raw = new Database(sqlitePath(db.url), { readonly: true });
+        try {
+          return keys.filter((key) => raw.prepare("select 1 from rate_limits where key = ?").get(key));
+        } finally {
+          raw.close();
+        }
+      }
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ key: string }>("select key from rate_limits where key = any($1)", [keys]);
+        return keys.filter((key) => rows.some((row) => row.key === key));
+      } finally {
+        await client.end();
+      }
+    }
+
+    it("allows capacity requests at once, then refuses with retryAfterMs = 1/refill", async () => {
+      const key = `${namespace()}203.0.113.7`;
+      const limits = { capacity: 3, refillPerSecond: 2 };
+      const results: RateLimitDecision[] = [];
+      for (let i = 0; i < 5; i++) results.push(await store.takeRateLimitToken(key, limits, T0));
+      expect(results).toEqual([
+        { allowed: true, retryAfterMs: 0, remaining: 2 },
+        { allowed: true, retryAfterMs: 0, remaining: 1 },
+        { allowed: true, retryAfterMs: 0, remaining: 0 },
+        { allowed: false, retryAfterMs: 500, remaining: 0 },
+        { allowed: false, retryAfterMs: 500, remaining: 0 },
+      ]);
+    });
+
+    it("uses the real clock when no time is given: retryAfterMs close to 1/refill", async () => {
+      const key = `${namespace()}198.51.100.1`;
+      const limits = { capacity: 2, refillPerSecond: 0.5 };
+      const before = Date.now();
+      expect(await store.takeRateLimitToken(key, limits)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+      expect(await store.takeRateLimitToken(key, limits)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+      const refused = await store.takeRateLimitToken(key, limits);
+      const elapsed = Date.now() - before;
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(2000);
+      expect(refused.retryAfterMs).toBeGreaterThanOrEqual(2000 - elapsed - 1);
+    });
+
+    it("refills with time: refused 1 ms early, allowed on time, never above capacity", async () => {
+      const key = `${namespace()}192.0.2.1`;
+      const limits = { capacity: 2, refillPerSecond: 4 };
+      await store.takeRateLimitToken(key, limits, T0);
+      await store.takeRateLimitToken(key, limits, T0);
+      expect(await store.takeRateLimitToken(key, limits, T0 + 100)).toEqual({ allowed: false, retryAfterMs: 150, remaining: 0 });
+      expect(await store.takeRateLimitToken(key, limits, T0 + 249)).toEqual({ allowed: false, retryAfterMs: 1, remaining: 0 });
+      expect(await store.takeRateLimitToken(key, limits, T0 + 250)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+      // An hour later the bucket is full (2), not 14 400 tokens.
+      const later = [];
+      for (let i = 0; i < 3; i++) later.push(await store.takeRateLimitToken(key, limits, T0 + 3_600_000));
+      expect(later.map((r) => [r.allowed, r.remaining])).toEqual([[true, 1], [true, 0], [false, 0]]);
+    });
+
+    it("treats the clock going backwards (another server's clock) as no time passing", async () => {
+      const key = `${namespace()}192.0.2.2`;
+      const limits = { capacity: 1, refillPerSecond: 1 };
+      expect((await store.takeRateLimitToken(key, limits, T0)).allowed).toBe(true);
+      expect(await store.takeRateLimitToken(key, limits, T0 - 30_000)).toEqual({ allowed: false, retryAfterMs: 1000, remaining: 0 });
+      expect(await store.takeRateLimitToken(key, limits, T0 + 999)).toEqual({ allowed: false, retryAfterMs: 1, remaining: 0 });
+      expect((await store.takeRateLimitToken(key, limits, T0 + 1000)).allowed).toBe(true);
+    });
+
+    it("keeps keys independent: one client's empty bucket does not limit another, or another limit", async () => {
+      const ns = namespace();
+      const other = namespace();
+      const limits = { capacity: 2, refillPerSecond: 1 };
+      for (let i = 0; i < 3; i++) await store.takeRateLimitToken(`${ns}10.0.0.1`, limits, T0);
+      expect((await store.takeRateLimitToken(`${ns}10.0.0.1`, limits, T0)).allowed).toBe(false);
+      expect(await store.takeRateLimitToken(`${ns}10.0.0.2`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+      expect(await store.takeRateLimitToken(`${ns}2001:db8::1`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+      expect(await store.takeRateLimitToken(`${other}10.0.0.1`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+    });
+
+    it("gives exactly the pure token bucket's answers, step by step (fractional rates, clock jumps)", async () => {
+      const key = `${namespace()}203.0.113.9`;
+      const limits = { capacity: 3, refillPerSecond: 1 / 3 };
+      const times = [0, 0, 0, 0, 1, 2999, 3000, 3001, 4500, 4500, 1000, 9000, 9001, 9002, 60_000, 60_000, 60_000, 60_000, 60_001, 63_000, 62_999];
+      let state: BucketState | undefined;
+      const expected = [];
+      const actual = [];
+      for (const t of times) {
+        const model = take(state, T0 + t, limits);
+        if (model.allowed) state = model;
+        expected.push({ allowed: model.allowed, retryAfterMs: model.retryAfterMs, remaining: model.allowed ? remainingTokens(model.tokens) : 0 });
+        actual.push(await store.takeRateLimitToken(key, limits, T0 + t));
+      }
+      expect(actual).toEqual(expected);
+      expect(allowedCount(actual)).toBeGreaterThan(5);
+      expect(actual.length - allowedCount(actual)).toBeGreaterThan(5);
+    });
+
+    it("50 concurrent takes on one key with capacity 10 allow exactly 10", async () => {
+      const key = `${namespace()}203.0.113.50`;
+      const limits = { capacity: 10, refillPerSecond: 1 };
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.takeRateLimitToken(key, limits, T0)));
+      expect(allowedCount(results)).toBe(10);
+      expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(results.filter((r) => !r.allowed).every((r) => r.retryAfterMs === 1000 && r.remaining === 0)).toBe(true);
+    });
+
+    it("two stores (two servers) sharing the database share the limit: 50 concurrent takes, exactly 10 allowed", async () => {
+      const other = await openChatStore(db.url);
+      try {
+        for (let round = 0; round < 3; round++) {
+          const key = `${namespace()}203.0.113.51`;
+          const limits = { capacity: 10, refillPerSecond: 1 };
+          const results = await Promise.all(
+            Array.from({ length: 50 }, (_, i) => (i % 2 ? other : store).takeRateLimitToken(key, limits, T0 + round)),
+          );
+          expect(allowedCount(results)).toBe(10);
+          // A second later, one more, for either of them.
+          const next = await Promise.all([store.takeRateLimitToken(key, limits, T0 + 1000 + round), other.takeRateLimitToken(key, limits, T0 + 1000 + round)]);
+          expect(allowedCount(next)).toBe(1);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
+    it("separate processes sharing the database share the limit: 4 × 25 concurrent takes, exactly 10 allowed", async () => {
+      const key = `${namespace()}203.0.113.52`;
+      const workers = Array.from({ length: 4 }, () =>
+        spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./take-tokens.fixture.ts", import.meta.url)), db.url, key, "25", "10", "1", String(T0)], {
+          cwd: fileURLToPath(new URL("../..", import.meta.url)),
+          stdio: ["pipe", "pipe", "inherit"],
+        }),
+      );
+      const lines = workers.map(lineReader);
+      try {
+        expect(await Promise.all(lines.map((l) => l.next()))).toEqual(["ready", "ready", "ready", "ready"]);
+        for (const child of workers) child.stdin!.write("go\n");
+        const outputs = await Promise.all(lines.map((l) => l.next()));
+        const allowed = outputs.map((line) => (JSON.parse(line) as { allowed: number }).allowed);
+        expect(allowed.reduce((a, b) => a + b, 0)).toBe(10);
+        expect(await Promise.all(lines.map((l) => l.exited))).toEqual([0, 0, 0, 0]);
+      } finally {
+        for (const child of workers) if (child.exitCode === null) child.kill();
+      }
+    });
+
+    /** Reads a child's stdout line by line; `next` rejects if the child exits before the line comes. */
+    function lineReader(child: ReturnType<typeof spawn>) {
+      const lines: string[] = [];
+      let buffered = "";
+      let wake = () => {};
+      child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+        buffered += chunk;
+        const parts = buffered.split("\n");
+        buffered = parts.pop()!;
+        lines.push(...parts);
+        wake();
+      });
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => (resolve(code), wake())));
+      let exitCode: number | null | undefined;
+      void exited.then((code) => (exitCode = code));
+      return {
+        exited,
+        async next(): Promise<string> {
+          for (;;) {
+            if (lines.length) return lines.shift()!;
+            if (exitCode !== undefined) throw new Error(`worker exited (${exitCode}) before printing a line`);
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+      };
+    }
+
+    it("keeps the buckets when the store is closed and opened again (a restart)", async () => {
+      const key = `${namespace()}203.0.113.60`;
+      const limits = { capacity: 2, refillPerSecond: 0.5 };
+      const first = await openChatStore(db.url);
+      await first.takeRateLimitToken(key, limits, T0);
+      await first.takeRateLimitToken(key, limits, T0 + 500);
+      await first.close();
+      const second = await openChatStore(db.url);
+      try {
+        expect(await second.takeRateLimitToken(key, limits, T0 + 1000)).toEqual({ allowed: false, retryAfterMs: 1000, remaining: 0 });
+        expect(await second.takeRateLimitToken(key, limits, T0 + 2000)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+      } finally {
+        await second.close();
+      }
+    });
+
+    it("deletes buckets that have refilled to capacity, in the caller's namespace only, which changes no answer", async () => {
+      const ns = namespace();
+      const elsewhere = `${namespace()}x`;
+      const limits = { capacity: 2, refillPerSecond: 1 }; // full 2 s after the last take
+      const pruner = await openChatStore(db.url); // its own schedule: the first call prunes, then once a minute
+      try {
+        await pruner.takeRateLimitToken(`${ns}a`, limits, T0);
+        await pruner.takeRateLimitToken(`${ns}b`, limits, T0 + 1000);
+        await pruner.takeRateLimitToken(`${ns}d`, limits, T0 + 59_500);
+        await pruner.takeRateLimitToken(`${ns}d`, limits, T0 + 59_500); // empty
+        await pruner.takeRateLimitToken(elsewhere, { capacity: 1, refillPerSecond: 0.001 }, T0);
+        expect(await rowsFor([`${ns}a`, `${ns}b`, `${ns}d`, elsewhere])).toEqual([`${ns}a`, `${ns}b`, `${ns}d`, elsewhere]);
+        // A minute after the first call: a and b are full (idle ≥ 2 s) and go; d (idle 1.5 s) stays.
+        await pruner.takeRateLimitToken(`${ns}c`, limits, T0 + PRUNE_INTERVAL_MS + 1000);
+        expect(await rowsFor([`${ns}a`, `${ns}b`, `${ns}c`, `${ns}d`, elsewhere])).toEqual([`${ns}c`, `${ns}d`, elsewhere]);
+        // A deleted bucket answers like the full bucket it was; d kept its state (1.5 tokens by now, 0.5 after this take).
+        const now = T0 + PRUNE_INTERVAL_MS + 1000;
+        expect(await pruner.takeRateLimitToken(`${ns}a`, limits, now)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+        expect(await pruner.takeRateLimitToken(`${ns}d`, limits, now)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+      } finally {
+        await pruner.close();
+      }
+    });
+
+    it("stores a long key under a short hash: same key, same bucket; different keys, different buckets", async () => {
+      const ns = namespace();
+      const long = `${ns}${"x".repeat(MAX_KEY_LENGTH * 4)}`;
+      const longToo = `${long.slice(0, -1)}y`;
+      const limits = { capacity: 1, refillPerSecond: 1 };
+      expect((await store.takeRateLimitToken(long, limits, T0)).allowed).toBe(true);
+      expect((await store.takeRateLimitToken(long, limits, T0)).allowed).toBe(false);
+      expect((await store.takeRateLimitToken(longToo, limits, T0)).allowed).toBe(true);
+      expect(await rowsFor([long, longToo])).toEqual([]);
+    });
+
+    it("refuses nonsense arguments", async () => {
+      const key = `${namespace()}1`;
+      await expect(store.takeRateLimitToken("", { capacity: 1, refillPerSecond: 1 })).rejects.toThrow(/key/);
+      await expect(store.takeRateLimitToken(key, { capacity: 0, refillPerSecond: 1 })).rejects.toThrow(/capacity/);
+      await expect(store.takeRateLimitToken(key, { capacity: 1, refillPerSecond: 0 })).rejects.toThrow(/refillPerSecond/);
+      await expect(store.takeRateLimitToken(key, { capacity: 1, refillPerSecond: 1 }, 1.5)).rejects.toThrow(/now/);
+    });
   });
 
   it("close can be called twice", async () => {

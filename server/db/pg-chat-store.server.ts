@@ -1,20 +1,48 @@
 /**
  * The shared store: Postgres through a node-postgres Pool, for several Kiln servers on one database.
  * The same queries as the SQLite store; appendMessage locks the chat row (SELECT … FOR UPDATE) so
- * concurrent appends to one chat, from any server, get consecutive positions. Migrations run under
- * an advisory lock so servers starting together do not migrate twice.
+ * concurrent appends to one chat, from any server, get consecutive positions. takeRateLimitToken is
+ * one atomic upsert (see TAKE_TOKEN). Migrations run under an advisory lock so servers starting
+ * together do not migrate twice.
  */
 import { asc, eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import { remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store.server";
 import { migrationsFolder } from "./migrations-folder.server";
+import { checkRateLimitCall, PruneSchedule, SLACK_MS } from "./rate-limits.server";
 import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";
 import { chats, messages, shares } from "./schema.pg";
 
 /** Any fixed number works, as long as every Kiln server uses the same one ("Kiln" in ASCII). */
 const MIGRATION_LOCK = 0x4b696c6e;
+
+/**
+ * Takes one token from a bucket, atomically, in one statement: `server/token-bucket.ts`'s `take`,
+ * written in SQL with the same operations in the same order on the same float8 values, so both give
+ * identical results (the store suite checks them against each other).
+ *
+ * - A new key inserts a full bucket minus the token taken (capacity ≥ 1, so always allowed).
+ * - An existing key conflicts; Postgres then locks that row and evaluates SET and WHERE on its latest
+ *   committed version, even when another server's statement updated it while this one waited. So
+ *   concurrent takes on one key, from any number of connections and servers, queue on the row lock
+ *   and each sees the previous one's result: never more tokens given than the bucket holds.
+ * - WHERE lets the update happen only when the refilled bucket holds a token; a refusal writes nothing
+ *   (refilling later gives the same tokens) and returns no row.
+ *
+ * $1 key, $2 capacity, $3 refillPerSecond, $4 now (ms), $5 SLACK_MS. Returns the tokens left when allowed.
+ */
+const REFILLED = "least($2::float8, b.tokens + greatest(0, $4::bigint - b.updated_at) * $3::float8 / 1000)";
+const TAKE_TOKEN = `
+insert into rate_limits as b (key, tokens, updated_at)
+values ($1, $2::float8 - 1, $4::bigint)
+on conflict (key) do update
+  set tokens = greatest(0, ${REFILLED} - 1),
+      updated_at = greatest(b.updated_at, $4::bigint)
+  where (1 - ${REFILLED}) * 1000 / $3::float8 <= $5::float8
+returning tokens`;
 
 /** Connects, migrates, and returns the store; the pool is closed again when any step fails. */
 export async function openPgChatStore(connectionString: string): Promise<ChatStore> {
@@ -43,6 +71,7 @@ export async function openPgChatStore(connectionString: string): Promise<ChatSto
 
 function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
   let closed = false;
+  const prune = new PruneSchedule();
   return {
     async createChat(input) {
       const row = newChatRow(input);
@@ -96,6 +125,26 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
     async getShare(id) {
       const [row] = await db.select().from(shares).where(eq(shares.id, id));
       return row;
+    },
+
+    async takeRateLimitToken(rawKey, limits, rawNow = Date.now()) {
+      const { key, now } = checkRateLimitCall(rawKey, limits, rawNow);
+      const taken = await pool.query<{ tokens: number }>(TAKE_TOKEN, [key, limits.capacity, limits.refillPerSecond, now, SLACK_MS]);
+      const pruning = prune.due(key, limits, now);
+      if (pruning) {
+        // Housekeeping after the decision; a failure here must not fail the request (the next call retries).
+        await pool
+          .query("delete from rate_limits where left(key, $1) = $2 and updated_at < $3", [pruning.namespace.length, pruning.namespace, pruning.updatedBefore])
+          .catch(() => prune.failed(key));
+      }
+      if (taken.rows.length === 1) return { allowed: true, retryAfterMs: 0, remaining: remainingTokens(taken.rows[0].tokens) };
+      // Refused: read the bucket to say how long to wait. Other servers' takes may have emptied it
+      // further since, which this read sees; if it holds a token again (written by a server whose
+      // clock is ahead), the answer is "retry in 1 ms".
+      const { rows } = await pool.query<{ tokens: number; updated_at: string }>("select tokens, updated_at from rate_limits where key = $1", [key]);
+      const state = rows[0] && { tokens: rows[0].tokens, updatedAt: Number(rows[0].updated_at) };
+      const wait = take(state, now, limits);
+      return { allowed: false, retryAfterMs: wait.allowed ? 1 : wait.retryAfterMs, remaining: 0 };
     },
 
     async ping() {

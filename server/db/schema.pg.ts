@@ -4,7 +4,7 @@
  * Times are epoch milliseconds (bigint, read back as JS numbers).
  */
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { bigint, check, doublePrecision, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
 
 export const chats = pgTable("chats", {
   id: text("id").primaryKey(),
@@ -42,4 +42,14 @@ export const shares = pgTable("shares", {
     .notNull()
     .references(() => messages.id, { onDelete: "cascade" }),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
+});
+
+/**
+ * Token buckets for the per-client rate limit (`server/token-bucket.ts`), one row per key such as
+ * `chat:<ip>`. A missing row is a full bucket.
+ */
+export const rateLimits = pgTable("rate_limits", {
+  key: text("key").primaryKey(),
+  tokens: doublePrecision("tokens").notNull(),
+  updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
 });

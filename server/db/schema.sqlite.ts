@@ -4,7 +4,7 @@
  * Times are epoch milliseconds.
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { check, index, integer, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
 
 export const chats = sqliteTable("chats", {
   id: text("id").primaryKey(),
@@ -42,4 +42,14 @@ export const shares = sqliteTable("shares", {
     .notNull()
     .references(() => messages.id, { onDelete: "cascade" }),
   createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * Token buckets for the per-client rate limit (`server/token-bucket.ts`), one row per key such as
+ * `chat:<ip>`. A missing row is a full bucket.
+ */
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  tokens: real("tokens").notNull(),
+  updatedAt: integer("updated_at").notNull(),
 });

@@ -4,18 +4,21 @@
  * busy timeout so a second process (e.g. `npm run db:migrate`) waits instead of failing.
  * better-sqlite3 is synchronous, so every method finishes within one turn of the event loop;
  * appendMessage still uses an IMMEDIATE transaction so another process cannot slip in between
- * reading max(position) and inserting.
+ * reading max(position) and inserting; so does takeRateLimitToken between reading a bucket and
+ * writing it back.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { type BucketLimits, remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store.server";
 import { migrationsFolder } from "./migrations-folder.server";
+import { checkRateLimitCall, type PruneDue, PruneSchedule } from "./rate-limits.server";
 import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";
-import { chats, messages, shares } from "./schema.sqlite";
+import { chats, messages, rateLimits, shares } from "./schema.sqlite";
 
 /** Opens (creating the file and its folder if needed) and migrates. `path` is relative to the cwd. */
 export async function openSqliteChatStore(path: string): Promise<ChatStore> {
@@ -35,6 +38,7 @@ export async function openSqliteChatStore(path: string): Promise<ChatStore> {
 }
 
 function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzle>): ChatStore {
+  const prune = new PruneSchedule();
   return {
     async createChat(input) {
       const row = newChatRow(input);
@@ -91,6 +95,21 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
       return db.select().from(shares).where(eq(shares.id, id)).get();
     },
 
+    async takeRateLimitToken(rawKey, limits, rawNow = Date.now()) {
+      const { key, now } = checkRateLimitCall(rawKey, limits, rawNow);
+      const pruning = prune.due(key, limits, now);
+      let taken;
+      try {
+        // IMMEDIATE: the write lock is taken before the read, so no other connection or process can
+        // read the same bucket in between; they wait (busy_timeout) and then see this write.
+        taken = db.transaction((tx) => takeInTransaction(tx, key, limits, now, pruning), { behavior: "immediate" });
+      } catch (error) {
+        if (pruning) prune.failed(key);
+        throw error;
+      }
+      return { allowed: taken.allowed, retryAfterMs: taken.retryAfterMs, remaining: taken.allowed ? remainingTokens(taken.tokens) : 0 };
+    },
+
     async ping() {
       db.get(sql`select 1`);
     },
@@ -99,4 +118,21 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+type Transaction = Parameters<Parameters<ReturnType<typeof drizzle>["transaction"]>[0]>[0];
+
+function takeInTransaction(tx: Transaction, key: string, limits: BucketLimits, now: number, pruning: PruneDue | undefined) {
+  if (pruning) {
+    const inNamespace = sql`substr(${rateLimits.key}, 1, ${pruning.namespace.length}) = ${pruning.namespace}`;
+    tx.delete(rateLimits).where(and(inNamespace, lt(rateLimits.updatedAt, pruning.updatedBefore))).run();
+  }
+  const row = tx.select({ tokens: rateLimits.tokens, updatedAt: rateLimits.updatedAt }).from(rateLimits).where(eq(rateLimits.key, key)).get();
+  const taken = take(row, now, limits);
+  // A refusal only refills, and refilling later gives the same tokens: nothing to write.
+  if (taken.allowed) {
+    const state = { tokens: taken.tokens, updatedAt: taken.updatedAt };
+    tx.insert(rateLimits).values({ key, ...state }).onConflictDoUpdate({ target: rateLimits.key, set: state }).run();
+  }
+  return taken;
 }

@@ -1,0 +1,82 @@
+/**
+ * Security headers for every response, above all a Content-Security-Policy allowing exactly what Kiln
+ * and its Sandpack preview need. Scripts run only from Kiln's origin or with this response's nonce
+ * (Remix's inline scripts get it through app/entry.server.tsx); the preview runs in Sandpack's
+ * cross-origin iframe, whose own page (and the generated app's network use) the iframe's origin
+ * governs, not this policy. docs/security.md lists every source and why it is allowed.
+ */
+import { randomBytes } from "node:crypto";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+
+/**
+ * Sandpack's hosted bundler: `https://2-19-8-sandpack.codesandbox.io/` today. The version is part of
+ * the host name (and a team id or a service-worker suffix can be prepended/added), so the policy allows
+ * CodeSandbox's subdomains rather than one host that changes with every Sandpack upgrade.
+ */
+export const HOSTED_BUNDLER_SOURCE = "https://*.codesandbox.io";
+
+export interface SecurityHeadersOptions {
+  /** KILN_SANDPACK_BUNDLER_URL: its origin replaces the hosted bundler in frame-src. */
+  bundlerUrl?: string;
+  /** False in development: Vite's HMR client needs its WebSocket (another port in middleware mode). */
+  production: boolean;
+}
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** This response's CSP nonce (base64 of 16 random bytes); hand it to Remix as `cspNonce`. */
+      cspNonce: string;
+    }
+  }
+}
+
+/** The frame-src source for the preview: the configured bundler's origin, or Sandpack's hosted one. */
+export function bundlerSource(bundlerUrl?: string): string {
+  if (!bundlerUrl) return HOSTED_BUNDLER_SOURCE;
+  return new URL(bundlerUrl).origin;
+}
+
+/** The Content-Security-Policy header value for one response. */
+export function contentSecurityPolicy({ nonce, bundlerUrl, production }: SecurityHeadersOptions & { nonce: string }): string {
+  // Development only: Vite's client opens ws://<host>:24678 (middleware mode runs HMR on its own
+  // port), which 'self' does not cover. Its modules and the React refresh preamble are loaded by
+  // Remix's nonce'd module script, so script-src needs nothing more than in production.
+  const devConnect = production ? [] : ["ws:", "wss:"];
+  const directives: [string, ...string[]][] = [
+    ["default-src", "'self'"],
+    ["script-src", "'self'", `'nonce-${nonce}'`],
+    // Sandpack's styles (stitches) and React's style attributes are injected at run time.
+    ["style-src", "'self'", "'unsafe-inline'"],
+    ["img-src", "'self'", "data:", "blob:"],
+    ["font-src", "'self'", "data:"],
+    ["connect-src", "'self'", ...devConnect],
+    // The preview iframe: the only cross-origin thing the page loads.
+    ["frame-src", bundlerSource(bundlerUrl)],
+    ["worker-src", "'self'", "blob:"],
+    ["object-src", "'none'"],
+    ["base-uri", "'self'"],
+    ["form-action", "'self'"],
+    ["frame-ancestors", "'none'"],
+  ];
+  return directives.map((parts) => parts.join(" ")).join("; ");
+}
+
+/** Express middleware: a fresh nonce in `res.locals.cspNonce` and the security headers, per request. */
+export function securityHeaders(options: SecurityHeadersOptions): RequestHandler {
+  // Fail at start-up, not on the first request, when the bundler URL cannot be parsed.
+  bundlerSource(options.bundlerUrl);
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const nonce = randomBytes(16).toString("base64");
+    res.locals.cspNonce = nonce;
+    res.setHeader("Content-Security-Policy", contentSecurityPolicy({ ...options, nonce }));
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "strict-origin-when-cross-origin");
+    // For browsers without frame-ancestors.
+    res.setHeader("X-Frame-Options", "DENY");
+    // Popups Kiln opens cannot reach back into it. Not Cross-Origin-Embedder-Policy: it would block
+    // the bundler iframe, which sends no CORP/COEP headers of its own.
+    res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+    next();
+  };
+}
