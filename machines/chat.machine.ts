@@ -120,6 +120,14 @@ function errorOf(event: ChatEvent): WireError | undefined {
 
 const newTurn = () => ({ draft: "", error: undefined, retry: undefined, reconnects: 0, turn: { startedAt: Date.now() } });
 
+/** The ways out of a turn that did not finish (stopped, error, timedOut): ask again, differently, or anew. */
+const recoveryTransitions = {
+  SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
+  RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
+  SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
+  EDIT: { target: "idle", actions: "editLastPrompt" },
+} as const;
+
 export const chatMachine = setup({
   types: {
     context: {} as ChatContext,
@@ -312,32 +320,11 @@ export const chatMachine = setup({
     done: {
       on: { SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" } },
     },
-    stopped: {
-      on: {
-        SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
-        RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
-        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
-        EDIT: { target: "idle", actions: "editLastPrompt" },
-      },
-    },
-    error: {
-      on: {
-        SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
-        RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
-        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
-        EDIT: { target: "idle", actions: "editLastPrompt" },
-        DISMISS: { target: "idle", actions: "dismissError" },
-      },
-    },
+    stopped: { on: recoveryTransitions },
+    error: { on: { ...recoveryTransitions, DISMISS: { target: "idle", actions: "dismissError" } } },
     timedOut: {
       entry: "timeOutTurn",
-      on: {
-        SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
-        RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
-        SWITCH_MODEL: { guard: "hasTurnToRepeat", target: "active", actions: ["selectModel", "repeatTurn"] },
-        EDIT: { target: "idle", actions: "editLastPrompt" },
-        DISMISS: { target: "idle", actions: "dismissError" },
-      },
+      on: { ...recoveryTransitions, DISMISS: { target: "idle", actions: "dismissError" } },
     },
   },
 });
