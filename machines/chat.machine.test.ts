@@ -4,13 +4,17 @@ import type { ChatStreamEvent, ChatStreamInput } from "./chat-stream.actor";
 import { chatMachine, SERVER_TIMEOUT_CODE, type ChatEvent, type ChatInput } from "./chat.machine";
 import {
   selectCanRecover,
+  selectCanRegenerate,
   selectCodeView,
   selectDraftReply,
   selectIsActive,
   selectPhase,
   selectPreviewCode,
+  selectShownVersion,
   versionOfMessage,
 } from "./chat.selectors";
+import type { ChatMessage } from "./conversation";
+import { followUpOnVersion } from "./versions";
 import type { WireError } from "./wire-events";
 
 /** One request the machine made through the (scripted) stream actor. */
@@ -1039,5 +1043,143 @@ describe("selectPhase and selectCanRecover (the status line and the recovery but
     chat.request.push(connectionFailed());
     expect(selectPhase(chat.snapshot)).toBe("retrying");
     expect(selectCanRecover(chat.snapshot)).toBe(false);
+  });
+});
+
+describe("versions and saved chats", () => {
+  const timerV3 = ["export default function App() {", '  return <h1 style={{ color: "red" }}>Timer</h1>;', "}"].join("\n");
+  const user = (content: string): ChatMessage => ({ role: "user", content, state: "complete" });
+  const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({ role: "assistant", content, state });
+  /** A chat saved with two versions, as the chat page loads it. */
+  const savedChat = (): ChatMessage[] => [user("a timer"), answer(replyWith(timerV1)), user("make it blue"), answer(replyWith(timerV2))];
+  const asSent = (messages: ChatMessage[]) => messages.map(({ role, content }) => ({ role, content }));
+
+  it("a reopened chat starts idle with its saved versions, showing the latest, without sending anything", () => {
+    const chat = startChat({ messages: savedChat(), chatId: "chat-1" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.requests).toHaveLength(0);
+    expect(chat.context.messages).toEqual(savedChat());
+    expect(chat.context.versions).toEqual([
+      { code: timerV1, messageIndex: 1 },
+      { code: timerV2, messageIndex: 3 },
+    ]);
+    expect(selectShownVersion(chat.snapshot)).toBe(1);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV2, writing: false, version: 2 });
+    expect(versionOfMessage(chat.snapshot, 3)).toBe(2);
+  });
+
+  it("picking version 1 shows it in the preview and the code view", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    expect(chat.context.selectedVersion).toBe(0);
+    expect(selectShownVersion(chat.snapshot)).toBe(0);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
+    expect(chat.snapshot.value).toBe("idle");
+  });
+
+  it("picking the latest version again clears the selection, so the view follows new versions", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.send({ type: "SELECT_VERSION", index: 1 });
+    expect(chat.context.selectedVersion).toBeUndefined();
+    expect(selectShownVersion(chat.snapshot)).toBe(1);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+  });
+
+  it("ignores a version that does not exist, keeping the one on screen", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.send({ type: "SELECT_VERSION", index: 2 });
+    chat.send({ type: "SELECT_VERSION", index: -1 });
+    expect(chat.context.selectedVersion).toBe(0);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    const fresh = startChat();
+    fresh.send({ type: "SELECT_VERSION", index: 0 });
+    expect(fresh.context.selectedVersion).toBeUndefined();
+    expect(selectPreviewCode(fresh.snapshot)).toBeNull();
+  });
+
+  it("a follow-up sent while an older version is on screen gives the model that version's code", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.ask("make it red");
+    const followUp = followUpOnVersion("make it red", 1, timerV1);
+    expect(chat.request.input.messages).toEqual([...asSent(savedChat()), { role: "user", content: followUp }]);
+    expect(chat.context.messages.at(-1)).toEqual(user(followUp));
+    // While the answer is written, the preview keeps the version the user is changing.
+    chat.request.push(delta(replyWith(timerV3).slice(0, 40)));
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+  });
+
+  it("a follow-up sent while the latest version is on screen is sent as typed", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.send({ type: "SELECT_VERSION", index: 1 });
+    chat.ask("make it red");
+    expect(chat.request.input.messages.at(-1)).toEqual({ role: "user", content: "make it red" });
+  });
+
+  it("when the follow-up's answer brings new code, the view moves to that new latest version", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.ask("make it red");
+    chat.answer(replyWith(timerV3));
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.versions.map((v) => v.code)).toEqual([timerV1, timerV2, timerV3]);
+    expect(chat.context.selectedVersion).toBeUndefined();
+    expect(selectShownVersion(chat.snapshot)).toBe(2);
+    expect(selectPreviewCode(chat.snapshot)).toBe(timerV3);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV3, writing: false, version: 3 });
+  });
+
+  it("a chat reloaded mid-answer (last message the user's) offers Regenerate, which re-sends the conversation", () => {
+    const saved = [...savedChat(), user("make it red")];
+    const chat = startChat({ messages: saved, chatId: "chat-1" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(selectCanRegenerate(chat.snapshot)).toBe(true);
+    chat.send({ type: "RETRY" });
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.requests).toHaveLength(1);
+    expect(chat.request.input).toMatchObject({ chatId: "chat-1", messages: asSent(saved) });
+    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    chat.answer(replyWith(timerV3));
+    expect(chat.context.messages).toHaveLength(6);
+    expect(chat.context.versions.at(-1)).toEqual({ code: timerV3, messageIndex: 5 });
+    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+  });
+
+  it.each(["stopped", "failed"] as const)(
+    "a chat whose last answer was saved %s offers Regenerate, which asks again without that answer",
+    (state) => {
+      const saved = [...savedChat(), user("make it red"), answer("Here is a red timer:\n\n```tsx\nexport default", state)];
+      const chat = startChat({ messages: saved });
+      expect(selectCanRegenerate(chat.snapshot)).toBe(true);
+      chat.send({ type: "RETRY" });
+      expect(chat.snapshot.matches("active")).toBe(true);
+      expect(chat.request.input.messages).toEqual(asSent(saved.slice(0, -1)));
+      expect(chat.context.messages).toEqual(saved.slice(0, -1));
+      // The cut-short answer never was a version, and the saved ones stay.
+      expect(chat.context.versions).toHaveLength(2);
+    },
+  );
+
+  it("a complete chat does not offer Regenerate, and Retry does nothing", () => {
+    const chat = startChat({ messages: savedChat() });
+    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    chat.send({ type: "RETRY" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.requests).toHaveLength(0);
+    expect(selectCanRegenerate(startChat().snapshot)).toBe(false);
+  });
+
+  it("Regenerate is not offered while an answer is being written", () => {
+    const chat = startChat({ messages: savedChat() });
+    chat.ask("make it red");
+    expect(chat.context.messages.at(-1)?.role).toBe("user");
+    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    chat.request.push(delta("Here"));
+    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
   });
 });

@@ -22,7 +22,7 @@ import { assign, setup } from "xstate";
 import { backoffDelay } from "./backoff";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
-import { followUpOnVersion, versionOf, versionsOf, type Version } from "./versions";
+import { followUpOnVersion, typedPrompt, versionOf, versionsOf, type Version } from "./versions";
 import { SERVER_SHUTTING_DOWN, type WireError } from "./wire-events";
 
 export type { Version };
@@ -227,7 +227,7 @@ export const chatMachine = setup({
       const messages = withoutUnfinishedAnswer(context.messages);
       const last = messages.at(-1);
       if (last?.role !== "user") return {};
-      return { messages: messages.slice(0, -1), input: last.content, error: undefined };
+      return { messages: messages.slice(0, -1), input: typedPrompt(last.content), error: undefined };
     }),
     dismissError: assign({ error: undefined }),
     selectModel: assign({ model: ({ context, event }) => (event.type === "SWITCH_MODEL" || event.type === "SELECT_MODEL" ? event.model : context.model) }),

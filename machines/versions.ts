@@ -37,6 +37,13 @@ export function followUpOnVersion(prompt: string, versionNumber: number, code: s
   return `Start from version ${versionNumber} of the app (this code), not from the latest version:\n\n\`\`\`tsx\n${code}\n\`\`\`\n\n${prompt}`;
 }
 
+/** What the user typed, from a user message that `followUpOnVersion` may have wrapped (for EDIT). */
+export function typedPrompt(content: string): string {
+  if (!content.startsWith("Start from version ")) return content;
+  const reply = extractReply(content);
+  return reply.fence === "closed" ? reply.after : content;
+}
+
 /** The follow-up that asks the model to fix an error the preview reported. */
 export function fixErrorPrompt(error: string): string {
   return `The app fails with this error:\n\n\`\`\`\n${error.trim()}\n\`\`\`\n\nFix it and answer with the complete corrected file.`;

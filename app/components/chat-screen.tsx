@@ -3,7 +3,7 @@ import { useEffect } from "react";
 import type { InspectionEvent, Observer } from "xstate";
 import { useStatechartInspector } from "~/hooks/use-statechart-inspector";
 import type { ModelInfo } from "~/lib/model-info";
-import { rememberChat } from "~/lib/recent-chats";
+import { browserStorage, rememberChat } from "~/lib/recent-chats";
 import { chatMachine } from "../../machines/chat.machine";
 import type { ChatMessage } from "../../machines/conversation";
 import { selectCanRegenerate, selectIsActive, selectPreviewCode } from "../../machines/chat.selectors";
@@ -46,7 +46,7 @@ function Workspace({ chat: saved, messages, models, preview, initialPrompt, insp
   const modelAvailable = models.some((m) => m.id === model && m.available);
 
   useEffect(() => {
-    rememberChat(window.localStorage, { id: saved.id, title: saved.title });
+    rememberChat(browserStorage(), { id: saved.id, title: saved.title });
     if (initialPrompt && messages.length === 0) {
       chat.send({ type: "SUBMIT", prompt: initialPrompt.prompt });
       // Sent once: a reload of this page must not send the prompt again.

@@ -1,7 +1,7 @@
 import { useNavigate } from "@remix-run/react";
 import { useEffect, useState } from "react";
 import type { ModelInfo } from "~/lib/model-info";
-import { readRecentChats, type RecentChat } from "~/lib/recent-chats";
+import { browserStorage, readRecentChats, type RecentChat } from "~/lib/recent-chats";
 import { ModelPicker } from "./model-picker";
 import { PromptBox } from "./prompt-box";
 import { SetupNotice } from "./setup-notice";
@@ -25,7 +25,7 @@ export function HomeScreen({ models, defaultModel }: { models: ModelInfo[]; defa
   const [creating, setCreating] = useState(false);
   const [failure, setFailure] = useState<string>();
   const [recent, setRecent] = useState<RecentChat[]>([]);
-  useEffect(() => setRecent(readRecentChats(window.localStorage)), []);
+  useEffect(() => setRecent(readRecentChats(browserStorage())), []);
 
   const configured = models.some((m) => m.available);
   const modelAvailable = models.some((m) => m.id === model && m.available);

@@ -22,5 +22,18 @@ export function readRecentChats(storage: Pick<Storage, "getItem">): RecentChat[]
 
 export function rememberChat(storage: Pick<Storage, "getItem" | "setItem">, chat: { id: string; title: string }, now = Date.now()) {
   const others = readRecentChats(storage).filter((c) => c.id !== chat.id);
-  storage.setItem(KEY, JSON.stringify([{ ...chat, openedAt: now }, ...others].slice(0, LIMIT)));
+  try {
+    storage.setItem(KEY, JSON.stringify([{ ...chat, openedAt: now }, ...others].slice(0, LIMIT)));
+  } catch {
+    // Storage full or blocked: the list is a convenience, the chat itself is saved on the server.
+  }
+}
+
+/** The browser's localStorage, or an empty stand-in where it is blocked (reading it can throw). */
+export function browserStorage(): Pick<Storage, "getItem" | "setItem"> {
+  try {
+    return window.localStorage;
+  } catch {
+    return { getItem: () => null, setItem: () => {} };
+  }
 }
