@@ -6,10 +6,11 @@
 import { randomUUID } from "node:crypto";
 import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { parseChatRequest, type ChatRequest } from "./chat-request";
 import { clientKey } from "./client-key";
-import { crossSiteRefusal, refusal } from "./refusal.server";
-import { parseChatRequest } from "./chat-request";
 import type { StoredMessageState } from "./db/chat-store.server";
+import type { ResolvedModel } from "./provider-factory.server";
+import { crossSiteRefusal, refusal } from "./refusal.server";
 import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
@@ -17,50 +18,66 @@ import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
 
-
-export async function relayChat(request: Request, services: KilnServices, client: { ip: string }): Promise<Response> {
-  const { config, providers, logger } = services;
+/**
+ * Everything checked before a stream starts, in order; a refusal is JSON with a stable code
+ * (docs/errors.md). Cheap checks first, so abuse costs little.
+ */
+async function admitChatRequest(
+  request: Request,
+  services: KilnServices,
+  client: { ip: string },
+): Promise<{ ok: false; response: Response } | { ok: true; chat: ChatRequest; target: ResolvedModel }> {
+  const refuse = (response: Response) => ({ ok: false as const, response });
   if (request.method !== "POST") {
-    return refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" });
+    return refuse(refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" }));
   }
   const crossSite = crossSiteRefusal(request, services);
-  if (crossSite) return crossSite;
+  if (crossSite) return refuse(crossSite);
   const limited = await rateLimitRefusal(services, client.ip);
-  if (limited) return limited;
+  if (limited) return refuse(limited);
   if (services.lifecycle.draining) {
-    return refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" });
+    return refuse(refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" }));
   }
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(contentType)) {
-    return refusal(415, "unsupported_media_type", "Send the chat request as JSON (Content-Type: application/json).");
+    return refuse(refusal(415, "unsupported_media_type", "Send the chat request as JSON (Content-Type: application/json)."));
   }
-  const body = await readBody(request, config.maxBodyBytes);
+  const { maxBodyBytes } = services.config;
+  const body = await readBody(request, maxBodyBytes);
   if (body === tooLarge) {
     // The unread rest of the body is still on the socket: close it rather than reuse it for another request.
-    return refusal(413, "body_too_large", `The request is larger than the ${Math.round(config.maxBodyBytes / 1000)} kB this server accepts.`, {
-      Connection: "close",
-    });
+    return refuse(
+      refusal(413, "body_too_large", `The request is larger than the ${Math.round(maxBodyBytes / 1000)} kB this server accepts.`, {
+        Connection: "close",
+      }),
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    return refusal(400, "bad_json", "The request body is not valid JSON.");
+    return refuse(refusal(400, "bad_json", "The request body is not valid JSON."));
   }
   const parsed = parseChatRequest(json);
-  if (!parsed.ok) return refusal(400, "bad_request", parsed.message);
-  const resolved = providers.resolve(parsed.value.model);
-  if (!resolved.ok) return refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message);
+  if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
+  const resolved = services.providers.resolve(parsed.value.model);
+  if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
+  return { ok: true, chat: parsed.value, target: resolved.value };
+}
 
-  const target = resolved.value;
+export async function relayChat(request: Request, services: KilnServices, client: { ip: string }): Promise<Response> {
+  const { config, providers, logger } = services;
+  const admitted = await admitChatRequest(request, services, client);
+  if (!admitted.ok) return admitted.response;
+  const { chat, target } = admitted;
   const requestId = randomUUID();
   let turn: SavedTurn | undefined;
-  if (parsed.value.chatId) {
+  if (chat.chatId) {
     try {
-      if (!(await services.store.getChat(parsed.value.chatId))) {
+      if (!(await services.store.getChat(chat.chatId))) {
         return refusal(404, "chat_not_found", "There is no chat with this id.");
       }
-      turn = await saveUserTurn(services.store, parsed.value.chatId, parsed.value.messages);
+      turn = await saveUserTurn(services.store, chat.chatId, chat.messages);
     } catch (error) {
       logger.error({ requestId, err: error }, "could not save the user's message");
       return refusal(503, "storage_unavailable", "Kiln could not save your message right now; try again in a moment.");
@@ -81,8 +98,8 @@ export async function relayChat(request: Request, services: KilnServices, client
   const stats: AttemptStats = { attempts: 0, retries: 0, fallbacks: 0, provider: target.provider.id, model: target.model };
   const log = {
     requestId,
-    chatId: parsed.value.chatId,
-    messages: parsed.value.messages.length,
+    chatId: chat.chatId,
+    messages: chat.messages.length,
     firstDeltaMs: undefined as number | undefined,
     bytes: 0,
     malformedFrames: 0,
@@ -124,7 +141,7 @@ export async function relayChat(request: Request, services: KilnServices, client
         for await (const event of resilientCompletion({
           target,
           providers,
-          messages: parsed.value.messages,
+          messages: chat.messages,
           signal: upstream.signal,
           settings: config,
           stats,
