@@ -10,7 +10,7 @@ export default defineConfig({
   resolve: { alias: { "~": fileURLToPath(new URL("./app", import.meta.url)) } },
   server: { port: 3000 },
   test: {
-    include: ["{app,machines,server,tests}/**/*.test.{ts,tsx}"],
+    include: ["{app,machines,server,tests,bench}/**/*.test.{ts,tsx}"],
     exclude: ["node_modules", "build", "tests/e2e/**"],
     testTimeout: 20_000,
     hookTimeout: 60_000,

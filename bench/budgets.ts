@@ -1,0 +1,91 @@
+/** The budgets of issue 5, checked against one run's measurements. */
+import { worstRun, type BrowserMeasurement } from "./browser";
+import { objects, value, type HoldMeasurement, type LeakMeasurement } from "./memory";
+import { summarizeRelay, type RelayMeasurement, type ThroughputMeasurement } from "./relay";
+import { median, sum, type Table } from "./stats";
+
+export interface BenchResults {
+  relay?: RelayMeasurement;
+  throughput?: ThroughputMeasurement;
+  holds?: HoldMeasurement[];
+  leak?: LeakMeasurement;
+  /** One or more runs of the browser phase; page weight comes from the first. */
+  browser?: BrowserMeasurement[];
+}
+
+/** Growth of the V8 heap (after a forced GC) between the leak checkpoints that still counts as noise. */
+export const LEAK_NOISE_BYTES = 1024 * 1024;
+
+const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+
+export function budgetTable(results: BenchResults): Table {
+  const rows: Table["rows"] = [];
+  if (results.relay) {
+    const summary = summarizeRelay(results.relay);
+    const cs = results.relay.config.concurrency;
+    for (const c of [...new Set([Math.min(...cs), Math.max(...cs)])]) {
+      const med = summary.find((r) => r.concurrency === c && r.metric === "TTFD median")!;
+      const p99 = summary.find((r) => r.concurrency === c && r.metric === "TTFD p99")!;
+      rows.push([`TTFD median, ${c} stream(s)`, "kiln/thin ≤ 1.02", med.kilnOverThin.toFixed(3), verdict(med.kilnOverThin <= 1.02)]);
+      rows.push([`TTFD p99, ${c} stream(s)`, "kiln/thin ≤ 1.10", p99.kilnOverThin.toFixed(3), verdict(p99.kilnOverThin <= 1.1)]);
+    }
+  }
+  if (results.throughput) {
+    const t = results.throughput;
+    const ratio = median(t.rates.kiln) / median(t.rates.direct);
+    rows.push([`throughput, ${t.config.concurrency} streams`, "kiln/direct ≥ 0.95", ratio.toFixed(3), verdict(ratio >= 0.95)]);
+  }
+  const kilnHold = results.holds?.find((h) => h.path === "kiln");
+  if (kilnHold) {
+    // Judged after a forced GC: the raw difference depends on when V8 last collected.
+    const per = (key: "rss" | "rssAfterGc") => (kilnHold.held[key] - kilnHold.baseline[key]) / kilnHold.streams / 1024;
+    rows.push([
+      `RSS per open stream (${kilnHold.streams} open)`,
+      "≤ 64 KiB (after GC)",
+      `${per("rssAfterGc").toFixed(1)} KiB after GC (raw ${per("rss").toFixed(1)} KiB)`,
+      verdict(per("rssAfterGc") <= 64),
+    ]);
+    rows.push([
+      "client leaves → provider call aborted",
+      "0 upstream calls left open",
+      `${kilnHold.upstreamStillOpen} of ${kilnHold.streams} still open 3 s later`,
+      verdict(kilnHold.upstreamStillOpen === 0),
+    ]);
+  }
+  if (results.leak && results.leak.checkpoints.length >= 2) {
+    const cps = results.leak.checkpoints;
+    const [first, last] = [cps[0], cps[cps.length - 1]];
+    // Compiled code grows while the JIT warms up; what streams leave behind is in the rest of the heap.
+    const heap = value(last.memory, objects) - value(first.memory, objects);
+    const rss = last.memory.rss - first.memory.rss;
+    rows.push([
+      `growth ${first.streams} → ${last.streams} streams`,
+      `heap (not code) after GC < ${LEAK_NOISE_BYTES / 1024 / 1024} MiB`,
+      `heap ${(heap / 1024 / 1024).toFixed(2)} MiB, RSS ${(rss / 1024 / 1024).toFixed(1)} MiB`,
+      verdict(heap < LEAK_NOISE_BYTES),
+    ]);
+  }
+  if (results.browser?.length) {
+    const b = results.browser[0];
+    const worst = worstRun(results.browser);
+    const runs = results.browser.length > 1 ? `, worst of ${results.browser.length} runs` : "";
+    rows.push([
+      `longest task while streaming ${b.config.tokens} tokens${runs}`,
+      "≤ 50 ms",
+      worst.finished ? `${worst.longest.toFixed(0)} ms (TBT ${worst.tbt.toFixed(0)} ms)` : "stream did not finish",
+      verdict(worst.finished && worst.longest <= 50),
+    ]);
+    rows.push([
+      `code view keeps up${runs}`,
+      "equal at the end, on screen ≤ 250 ms after the last byte",
+      `${worst.codeEqual ? "equal" : "NOT equal"}, ${worst.lagMs === undefined ? "–" : `${worst.lagMs.toFixed(0)} ms`}`,
+      verdict(worst.codeEqual && worst.lagMs !== undefined && worst.lagMs <= 250),
+    ]);
+    const homeKiB = sum(b.homeJs.map((f) => f.gzip)) / 1024;
+    rows.push(["home page JS", "≤ 150 KiB gzip", `${homeKiB.toFixed(1)} KiB`, verdict(b.homeJs.length > 0 && homeKiB <= 150)]);
+    const entry = b.sandpackJs[0]?.url;
+    const lazy = entry !== undefined && !b.homeJs.some((f) => f.url === entry);
+    rows.push(["Sandpack loads lazily", "not loaded by /", entry ? (lazy ? "not on /" : "loaded by /") : "no Sandpack chunk", verdict(lazy)]);
+  }
+  return { title: "Budgets (issue 5)", columns: ["budget", "target", "measured", "verdict"], rows };
+}
