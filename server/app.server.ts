@@ -50,6 +50,24 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
     ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>
     : build;
   if (!serverBuild) throw new Error("createKilnApp needs either vite (development) or build (production)");
-  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req, res) => ({ kiln: services, clientIp: req.ip ?? "unknown", cspNonce: res.locals.cspNonce }) }));
+  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req, res) => ({
+        kiln: services,
+        clientIp: req.ip ?? "unknown",
+        cspNonce: res.locals.cspNonce,
+        clientGone: clientGoneSignal(res),
+      }) }));
   return app;
+}
+
+/**
+ * Fires when the client disconnects before the response finished. Remix's `request.signal` is not
+ * enough: undici ties it to the Request object, and once that is garbage-collected mid-stream a
+ * disconnect no longer reaches the relay (the provider call would run on, unseen, to the end).
+ */
+function clientGoneSignal(res: express.Response): AbortSignal {
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort(new Error("the client closed the connection"));
+  });
+  return gone.signal;
 }

@@ -65,7 +65,13 @@ async function admitChatRequest(
   return { ok: true, chat: parsed.value, target: resolved.value };
 }
 
-export async function relayChat(request: Request, services: KilnServices, client: { ip: string }): Promise<Response> {
+/** Who is asking: their address (rate limits) and a signal that fires when they disconnect. */
+export interface ChatClient {
+  ip: string;
+  gone?: AbortSignal;
+}
+
+export async function relayChat(request: Request, services: KilnServices, client: ChatClient): Promise<Response> {
   const { config, providers, logger } = services;
   const admitted = await admitChatRequest(request, services, client);
   if (!admitted.ok) return admitted.response;
@@ -90,7 +96,10 @@ export async function relayChat(request: Request, services: KilnServices, client
     clientGone = true;
     upstream.abort(reason);
   };
-  request.signal.addEventListener("abort", () => leave(request.signal.reason), { once: true });
+  for (const signal of [request.signal, client.gone]) {
+    if (signal?.aborted) leave(signal.reason);
+    else signal?.addEventListener("abort", () => leave(signal.reason), { once: true });
+  }
   // A shutdown past its drain deadline: stop the provider call, but tell the client why.
   let shutDown = false;
   const encoder = new TextEncoder();

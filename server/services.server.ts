@@ -41,5 +41,7 @@ declare module "@remix-run/node" {
     clientIp: string;
     /** This response's CSP nonce, for Remix's inline scripts (app/entry.server.tsx). */
     cspNonce?: string;
+    /** Aborts when the client disconnects before the response finished (see app.server.ts). */
+    clientGone: AbortSignal;
   }
 }

@@ -3,7 +3,7 @@ import { relayChat } from "../../server/chat-relay.server";
 import { refusal } from "../../server/refusal.server";
 
 export function action({ request, context }: ActionFunctionArgs) {
-  return relayChat(request, context.kiln, { ip: context.clientIp });
+  return relayChat(request, context.kiln, { ip: context.clientIp, gone: context.clientGone });
 }
 
 export function loader() {
