@@ -61,12 +61,23 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
   }
 
   let ended = false;
-  // Deltas that arrive in the same network read are merged into one event: one render per read,
-  // not one per token, keeps the browser smooth on fast streams.
+  // Deltas are merged until the next animation frame (in a browser) or the end of the network read
+  // (elsewhere): at most one render per frame however fast tokens arrive. Any other event flushes
+  // first, so order is kept.
   let pendingText = "";
+  let frameRequested = false;
   const flush = () => {
     if (pendingText) emit({ type: "server.delta", data: { text: pendingText } });
     pendingText = "";
+  };
+  const flushSoon = () => {
+    if (typeof requestAnimationFrame !== "function") return flush();
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(() => {
+      frameRequested = false;
+      if (!signal.aborted) flush();
+    });
   };
   const parser = createParser({
     onEvent(message) {
@@ -94,8 +105,9 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
       const { done, value } = await reader.read();
       if (done) break;
       parser.feed(decoder.decode(value, { stream: true }));
-      flush();
+      flushSoon();
     }
+    flush();
   } catch {
     // Falls through to the check below: a broken connection is a lost stream.
   } finally {

@@ -29,7 +29,18 @@ export const selectIsActive = (snapshot: ChatSnapshot) => snapshot.matches("acti
 
 /** The streaming answer split into explanation and code, or null when nothing is streaming. */
 export function selectDraftReply(snapshot: ChatSnapshot): ExtractedReply | null {
-  return snapshot.matches("active") && snapshot.context.draft ? extractReply(snapshot.context.draft) : null;
+  return snapshot.matches("active") && snapshot.context.draft ? extractReplyOnce(snapshot.context.draft) : null;
+}
+
+// Several views read the draft on every update; they share one extraction per draft text.
+let lastDraft: string | undefined;
+let lastReply: ExtractedReply | undefined;
+function extractReplyOnce(draft: string): ExtractedReply {
+  if (draft !== lastDraft || !lastReply) {
+    lastDraft = draft;
+    lastReply = extractReply(draft);
+  }
+  return lastReply;
 }
 
 /** Index of the version on screen: the one the user picked, else the latest. */

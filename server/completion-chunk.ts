@@ -49,6 +49,8 @@ export function parseCompletionFrame(data: string): CompletionFrame {
   } catch {
     return { kind: "malformed", reason: "not JSON" };
   }
+  const fast = readOrdinaryChunk(json);
+  if (fast) return fast;
   const asError = errorFrameSchema.safeParse(json);
   if (asError.success) {
     const error = asError.data.error;
@@ -72,4 +74,24 @@ export function parseCompletionFrame(data: string): CompletionFrame {
     ...(choice?.finish_reason ? { finishReason: choice.finish_reason } : {}),
     ...(usage ? { usage } : {}),
   };
+}
+
+/**
+ * The hot path: an ordinary chunk read with a few type checks. zod's safeParse costs a schema walk
+ * (and on a miss, a ZodError) for every token, which profiling showed as the relay's largest cost;
+ * anything unusual falls through to the schemas above.
+ */
+function readOrdinaryChunk(json: unknown): CompletionFrame | undefined {
+  if (typeof json !== "object" || json === null || "error" in json) return undefined;
+  const { choices, usage } = json as { choices?: unknown; usage?: unknown };
+  if (!Array.isArray(choices) || (usage !== undefined && usage !== null)) return undefined;
+  const choice = choices[0] as { delta?: { content?: unknown } | null; finish_reason?: unknown } | undefined;
+  if (choice === undefined) return { kind: "chunk", text: "" };
+  if (typeof choice !== "object" || choice === null) return undefined;
+  const content = choice.delta?.content;
+  const finish = choice.finish_reason;
+  if ((content !== undefined && content !== null && typeof content !== "string") || (finish !== undefined && finish !== null && typeof finish !== "string")) {
+    return undefined;
+  }
+  return { kind: "chunk", text: content ?? "", ...(finish ? { finishReason: finish } : {}) };
 }

@@ -89,7 +89,8 @@ async function expectExactText(options: Options) {
 
 describe("streamCompletion: the text arrives exactly", () => {
   it("yields the provider's whole answer as deltas, then one finish", async () => {
-    const { outcome, request } = await expectExactText({ prompt: "a pomodoro timer" });
+    // Paced like a real model: text arrives piece by piece, one delta per network read.
+    const { outcome, request } = await expectExactText({ prompt: "a pomodoro timer [fake:tps=400]" });
     expect(request.replyText).toBe(fakeReply("default"));
     expect(outcome.events.filter((e) => e.type === "delta").length).toBeGreaterThan(10);
     expect(request).toMatchObject({ path: "/v1/chat/completions", finished: true, closedByClient: false });

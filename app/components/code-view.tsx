@@ -1,5 +1,5 @@
 import { useSelector } from "@xstate/react";
-import { useEffect, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import type { ActorRefFrom } from "xstate";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectCodeView, selectShownVersion } from "../../machines/chat.selectors";
@@ -18,9 +18,16 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
   const following = useRef(true);
   const [copied, setCopied] = useState(false);
 
+  const blocks = useMemo(() => codeBlocks(view.code), [view.code]);
+
   useEffect(() => {
     const element = pre.current;
-    if (element && view.writing && following.current) element.scrollTop = element.scrollHeight;
+    if (!element || !view.writing || !following.current) return;
+    // Once per frame at most: reading scrollHeight forces a layout.
+    const frame = requestAnimationFrame(() => {
+      element.scrollTop = element.scrollHeight;
+    });
+    return () => cancelAnimationFrame(frame);
   }, [view.code, view.writing]);
 
   const complete = !view.writing && view.code !== "" && view.version <= versionCount;
@@ -75,11 +82,35 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
           following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        <code>{view.code || "The code will appear here as it is written."}</code>
+        <code>{view.code ? blocks.map((text, index) => <CodeBlock key={index} text={text} />) : "The code will appear here as it is written."}</code>
       </pre>
     </section>
   );
 }
+
+const LINES_PER_BLOCK = 40;
+
+/**
+ * The code in blocks of 40 lines. While it streams only the last block changes, so React skips the
+ * others and the browser (`contain: content`) lays out only the new one: the cost of an update stays
+ * flat however long the code grows. Each block keeps its line breaks, so the text is unchanged.
+ */
+function codeBlocks(code: string): string[] {
+  const blocks: string[] = [];
+  let start = 0;
+  while (start < code.length) {
+    let end = start;
+    for (let line = 0; line < LINES_PER_BLOCK && end !== -1; line++) end = code.indexOf("\n", end + (line === 0 ? 0 : 1));
+    const stop = end === -1 ? code.length : end + 1;
+    blocks.push(code.slice(start, stop));
+    start = stop;
+  }
+  return blocks;
+}
+
+const CodeBlock = memo(function CodeBlock({ text }: { text: string }) {
+  return <span className="code-block">{text}</span>;
+});
 
 function download(code: string) {
   const url = URL.createObjectURL(new Blob([code], { type: "text/plain;charset=utf-8" }));
