@@ -2,6 +2,7 @@
  * Relay overhead and throughput: the same fake-provider stream consumed through Kiln, through the
  * thinnest relay and directly with the openai SDK, at several concurrencies, in rotating order.
  */
+import { splitIntoTokens } from "../tests/support/fake-provider";
 import { fakeReply } from "../tests/support/fake-reply";
 import { PATHS, streamOnce, streamProblem, type PathName, type StreamResult, type StreamTarget } from "./clients";
 import { readCpuMs } from "./processes";
@@ -269,13 +270,17 @@ export async function measureThroughput(
   const targets = targetsOf(servers);
   const expected = fakeReply(config.reply);
   const prompt = promptFor(config.reply, `[fake:tps=${config.tokensPerSecond}]`);
+  const tokensPerReply = splitIntoTokens(expected).length;
   const rates = { kiln: [], thin: [], direct: [] } as Record<PathName, number[]>;
   const serverCpuMs = { kiln: [], thin: [], direct: [] } as Record<PathName, number[]>;
   const problems: string[] = [];
   for (let round = 0; round < config.rounds; round++) {
     for (const path of rotation(round)) {
       const batch = await runBatch(targets[path], prompt, expected, config.concurrency, 1, 0, servers.fakePid);
-      const rate = (sum(batch.results.map((r) => r.deltas)) / batch.wallMs) * 1000;
+      // Tokens are the provider's: a relay may merge them into fewer, larger deltas (Kiln sends one
+      // delta per network read), so counting delta events would understate what it relayed.
+      const tokens = batch.results.filter((r) => r.text === expected).length * tokensPerReply;
+      const rate = (tokens / batch.wallMs) * 1000;
       rates[path].push(rate);
       if (batch.serverCpuMs !== undefined) serverCpuMs[path].push(batch.serverCpuMs);
       problems.push(...batch.problems);

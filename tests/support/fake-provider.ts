@@ -243,7 +243,7 @@ function remainderAfterPrefix(reply: string, messages: ChatMessage[]): string {
 // Response bodies
 
 /** Deterministic 2–6 character pieces, like a tokenizer's; a surrogate pair is never split. */
-function splitIntoTokens(text: string): string[] {
+export function splitIntoTokens(text: string): string[] {
   const pieces: string[] = [];
   let seed = 7;
   for (let start = 0; start < text.length; ) {
