@@ -5,6 +5,7 @@
 import type { SnapshotFrom } from "xstate";
 import { extractReply, type ExtractedReply } from "./code-fence";
 import type { chatMachine } from "./chat.machine";
+import { versionNumberOf } from "./versions";
 
 export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
 
@@ -73,6 +74,5 @@ export function selectCanRegenerate(snapshot: ChatSnapshot): boolean {
 
 /** Version number (1-based) of the answer at `messageIndex`, if that answer produced one. */
 export function versionOfMessage(snapshot: ChatSnapshot, messageIndex: number): number | undefined {
-  const index = snapshot.context.versions.findIndex((v) => v.messageIndex === messageIndex);
-  return index >= 0 ? index + 1 : undefined;
+  return versionNumberOf(snapshot.context.versions, messageIndex);
 }

@@ -25,6 +25,12 @@ export function versionOf(message: MessageLike, messageIndex: number): Version |
   return reply.fence === "closed" && reply.code.trim() ? { code: reply.code, messageIndex } : undefined;
 }
 
+/** The number (from 1) of the version the answer at `messageIndex` made, if it made one. */
+export function versionNumberOf(versions: Version[], messageIndex: number): number | undefined {
+  const index = versions.findIndex((v) => v.messageIndex === messageIndex);
+  return index >= 0 ? index + 1 : undefined;
+}
+
 export function versionsOf(messages: MessageLike[]): Version[] {
   return messages.flatMap((message, index) => versionOf(message, index) ?? []);
 }

@@ -160,10 +160,13 @@ export async function relayChat(request: Request, services: KilnServices, client
           },
         })) {
           if (event.event === "delta") {
-            observed.firstDelta(stats.provider, stats.model);
-            log.firstDeltaMs ??= Math.round(performance.now() - startedAt);
+            if (log.firstDeltaMs === undefined) {
+              log.firstDeltaMs = Math.round(performance.now() - startedAt);
+              observed.firstDelta(stats.provider, stats.model);
+            }
             log.bytes += Buffer.byteLength(event.data.text);
-            answer += event.data.text;
+            // Kept only to be saved: a request without a chat has nothing to save it to.
+            if (turn) answer += event.data.text;
           } else if (event.event === "reset") {
             answer = "";
           } else if (event.event === "retry" || event.event === "fallback") {

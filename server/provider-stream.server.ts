@@ -33,8 +33,15 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
   const label = target.provider.label;
   const watchdog = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let armedFor: (() => ProviderError) | undefined;
+  // Called on every network read: the idle watchdog is restarted in place, not recreated.
   const arm = (ms: number, error: () => ProviderError) => {
+    if (timer && armedFor === error) {
+      timer.refresh();
+      return;
+    }
     clearTimeout(timer);
+    armedFor = error;
     timer = setTimeout(() => watchdog.abort(error()), ms);
   };
   const firstByteTimeout = () =>

@@ -5,6 +5,7 @@ import { extractReply } from "../../machines/code-fence";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectDraftReply } from "../../machines/chat.selectors";
 import type { ChatMessage } from "../../machines/conversation";
+import { versionNumberOf } from "../../machines/versions";
 
 /**
  * The conversation column. Model output is rendered as text (React escapes it), never as HTML; the
@@ -22,7 +23,7 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
         <MessageItem
           key={index}
           message={message}
-          version={versions.findIndex((v) => v.messageIndex === index) + 1 || undefined}
+          version={versionNumberOf(versions, index)}
         />
       ))}
       {connecting && (
