@@ -181,9 +181,6 @@ export async function startKiln(fakeUrl: string, { inspect = false, env = {} as 
       KILN_RATE_LIMIT_BURST: "1000000",
       // Stopping between phases need not wait for streams to drain.
       KILN_DRAIN_MS: "500",
-      // Keep the browser phase off the internet: the preview is not what is measured.
-      KILN_SANDPACK_BUNDLER_URL: "http://127.0.0.1:9/",
-      KILN_PREVIEW_TIMEOUT_MS: "2000",
       ...env,
     },
     ready: async () => {

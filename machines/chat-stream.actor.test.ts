@@ -499,7 +499,7 @@ describe("the real stream actor inside the chat machine", () => {
     const snapshot = await waitFor(chat, (s) => !s.matches("active"));
     expect(snapshot.value).toBe("done");
     expect(snapshot.context.turn?.provider).toBe("together");
-    expect(snapshot.context.versions).toEqual([{ code, messageIndex: 1 }]);
+    expect(snapshot.context.versions).toEqual([{ code, messageIndex: 1, fromFix: false }]);
     chat.stop();
   });
 

@@ -7,6 +7,9 @@ import { createParser } from "eventsource-parser";
 import { fromCallback } from "xstate";
 import { parseWireEvent, refusalBody, type WireError, type WireEvent } from "./wire-events";
 
+/** How long deltas may wait for an animation frame before they are delivered anyway (hidden tabs). */
+const HIDDEN_TAB_FLUSH_MS = 250;
+
 export interface ChatStreamInput {
   /** `/api/chat` in the browser; an absolute URL in tests. */
   url: string;
@@ -74,10 +77,15 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
     if (typeof requestAnimationFrame !== "function") return flush();
     if (frameRequested) return;
     frameRequested = true;
-    requestAnimationFrame(() => {
+    const flushOnce = () => {
+      if (!frameRequested) return;
       frameRequested = false;
       if (!signal.aborted) flush();
-    });
+    };
+    requestAnimationFrame(flushOnce);
+    // A hidden tab never paints, so it never runs frame callbacks: without this timer its deltas would
+    // wait for the next other event, and a long answer would look like silence (a false time-out).
+    setTimeout(flushOnce, HIDDEN_TAB_FLUSH_MS);
   };
   const parser = createParser({
     onEvent(message) {

@@ -9,7 +9,7 @@ import {
   selectDraftReply,
   selectIsActive,
   selectPhase,
-  selectPreviewCode,
+  selectPreviewVersion,
   selectShownVersion,
   versionOfMessage,
 } from "./chat.selectors";
@@ -217,8 +217,8 @@ describe("a finished answer", () => {
       { role: "user", content: "a timer", state: "complete" },
       { role: "assistant", content: replyWith(timerV1), state: "complete" },
     ]);
-    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1 }]);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1, fromFix: false }]);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(versionOfMessage(chat.snapshot, 1)).toBe(1);
   });
 
@@ -229,7 +229,7 @@ describe("a finished answer", () => {
     expect(chat.snapshot.value).toBe("done");
     expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "I can build small React apps.", state: "complete" });
     expect(chat.context.versions).toEqual([]);
-    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     expect(versionOfMessage(chat.snapshot, 1)).toBeUndefined();
   });
 
@@ -254,10 +254,10 @@ describe("a finished answer", () => {
     ]);
     chat.answer(replyWith(timerV2));
     expect(chat.context.versions).toEqual([
-      { code: timerV1, messageIndex: 1 },
-      { code: timerV2, messageIndex: 3 },
+      { code: timerV1, messageIndex: 1, fromFix: false },
+      { code: timerV2, messageIndex: 3, fromFix: false },
     ]);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV2);
   });
 
   it("stops the stream actor once the answer is done", () => {
@@ -449,7 +449,7 @@ describe.each([
     expect(chat.context.input).toBe("make it blue");
     expect(chat.context.messages.map((m) => m.content)).toEqual(["a timer", replyWith(timerV1)]);
     expect(chat.context.error).toBeUndefined();
-    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1 }]);
+    expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1, fromFix: false }]);
     expect(chat.requests).toHaveLength(2);
     // Sending the edited prompt continues the conversation from the first turn.
     chat.send({ type: "TYPE", text: "make it red" });
@@ -459,7 +459,7 @@ describe.each([
 
   it("the preview still runs the last complete version", () => {
     const chat = secondTurnCutShort();
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
   });
 });
@@ -501,7 +501,7 @@ describe("the preview and the code view", () => {
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
 
     chat.request.push(delta("```tsx\nexport default function App() {\n  return <h1 sty"));
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(selectCodeView(chat.snapshot)).toEqual({
       code: "export default function App() {\n  return <h1 sty",
       writing: true,
@@ -510,7 +510,7 @@ describe("the preview and the code view", () => {
     expect(selectDraftReply(chat.snapshot)).toMatchObject({ before: "Sure, I will make it blue.", fence: "open" });
 
     chat.request.push(serverError());
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
     expect(selectDraftReply(chat.snapshot)).toBeNull();
   });
@@ -518,17 +518,17 @@ describe("the preview and the code view", () => {
   it("show nothing before the first version, and the streaming code as soon as the block opens", () => {
     const chat = startChat();
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "", writing: false, version: 0 });
-    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     chat.ask("a timer");
     chat.request.push(delta("Here:\n\n```tsx\nexport default"));
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default", writing: true, version: 1 });
-    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     chat.request.push(delta(" function App() {}\n```\n"));
     // Closed but the answer is not finished: not yet a version the preview runs.
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
-    expect(selectPreviewCode(chat.snapshot)).toBeNull();
+    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     chat.request.push(done());
-    expect(selectPreviewCode(chat.snapshot)).toBe("export default function App() {}");
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe("export default function App() {}");
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
   });
 
@@ -654,13 +654,13 @@ describe("the server's announced retry (server.retry)", () => {
     chat.ask("make it blue");
     chat.request.push(delta("```tsx\nexport default function App() {\n  return <h1 sty"));
     chat.request.push(serverRetry());
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     chat.request.push(reset());
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
     chat.request.push(serverError());
     expect(chat.snapshot.value).toBe("error");
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(chat.context.retry).toBeUndefined();
   });
 });
@@ -841,7 +841,7 @@ describe("reconnecting when Kiln's server cannot be reached (connection.failed)"
       { role: "user", content: "a timer", state: "complete" },
       { role: "assistant", content: replyWith(timerV1), state: "complete" },
     ]);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
   });
 
   it("reconnects at most maxReconnects times; the next lost connection ends in error", () => {
@@ -1060,11 +1060,11 @@ describe("versions and saved chats", () => {
     expect(chat.requests).toHaveLength(0);
     expect(chat.context.messages).toEqual(savedChat());
     expect(chat.context.versions).toEqual([
-      { code: timerV1, messageIndex: 1 },
-      { code: timerV2, messageIndex: 3 },
+      { code: timerV1, messageIndex: 1, fromFix: false },
+      { code: timerV2, messageIndex: 3, fromFix: false },
     ]);
     expect(selectShownVersion(chat.snapshot)).toBe(1);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV2);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV2, writing: false, version: 2 });
     expect(versionOfMessage(chat.snapshot, 3)).toBe(2);
   });
@@ -1074,7 +1074,7 @@ describe("versions and saved chats", () => {
     chat.send({ type: "SELECT_VERSION", index: 0 });
     expect(chat.context.selectedVersion).toBe(0);
     expect(selectShownVersion(chat.snapshot)).toBe(0);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV1, writing: false, version: 1 });
     expect(chat.snapshot.value).toBe("idle");
   });
@@ -1085,7 +1085,7 @@ describe("versions and saved chats", () => {
     chat.send({ type: "SELECT_VERSION", index: 1 });
     expect(chat.context.selectedVersion).toBeUndefined();
     expect(selectShownVersion(chat.snapshot)).toBe(1);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV2);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV2);
   });
 
   it("ignores a version that does not exist, keeping the one on screen", () => {
@@ -1094,11 +1094,11 @@ describe("versions and saved chats", () => {
     chat.send({ type: "SELECT_VERSION", index: 2 });
     chat.send({ type: "SELECT_VERSION", index: -1 });
     expect(chat.context.selectedVersion).toBe(0);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
     const fresh = startChat();
     fresh.send({ type: "SELECT_VERSION", index: 0 });
     expect(fresh.context.selectedVersion).toBeUndefined();
-    expect(selectPreviewCode(fresh.snapshot)).toBeNull();
+    expect(selectPreviewVersion(fresh.snapshot)).toBeNull();
   });
 
   it("a follow-up sent while an older version is on screen gives the model that version's code", () => {
@@ -1110,7 +1110,7 @@ describe("versions and saved chats", () => {
     expect(chat.context.messages.at(-1)).toEqual(user(followUp));
     // While the answer is written, the preview keeps the version the user is changing.
     chat.request.push(delta(replyWith(timerV3).slice(0, 40)));
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV1);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
   });
 
   it("a follow-up sent while the latest version is on screen is sent as typed", () => {
@@ -1130,7 +1130,7 @@ describe("versions and saved chats", () => {
     expect(chat.context.versions.map((v) => v.code)).toEqual([timerV1, timerV2, timerV3]);
     expect(chat.context.selectedVersion).toBeUndefined();
     expect(selectShownVersion(chat.snapshot)).toBe(2);
-    expect(selectPreviewCode(chat.snapshot)).toBe(timerV3);
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV3);
     expect(selectCodeView(chat.snapshot)).toEqual({ code: timerV3, writing: false, version: 3 });
   });
 
@@ -1146,7 +1146,7 @@ describe("versions and saved chats", () => {
     expect(selectCanRegenerate(chat.snapshot)).toBe(false);
     chat.answer(replyWith(timerV3));
     expect(chat.context.messages).toHaveLength(6);
-    expect(chat.context.versions.at(-1)).toEqual({ code: timerV3, messageIndex: 5 });
+    expect(chat.context.versions.at(-1)).toEqual({ code: timerV3, messageIndex: 5, fromFix: false });
     expect(selectCanRegenerate(chat.snapshot)).toBe(false);
   });
 

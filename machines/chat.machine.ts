@@ -37,6 +37,8 @@ export interface TurnProgress {
   requestId?: string;
   /** Set when the server fell back to another provider during this turn. */
   fellBackFrom?: string;
+  /** The preview asked for this turn by itself, to fix an error of the version it ran. */
+  autoFix?: boolean;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -88,7 +90,8 @@ export interface ChatInput {
 export type ChatEvent =
   | { type: "TYPE"; text: string }
   | { type: "SELECT_MODEL"; model: string }
-  | { type: "SUBMIT"; prompt?: string }
+  /** `autoFix`: sent by the preview's bounded automatic fix, not typed by the user. */
+  | { type: "SUBMIT"; prompt?: string; autoFix?: boolean }
   | { type: "CANCEL" }
   | { type: "RETRY" }
   | { type: "SWITCH_MODEL"; model: string }
@@ -118,7 +121,13 @@ function errorOf(event: ChatEvent): WireError | undefined {
   return undefined;
 }
 
-const newTurn = () => ({ draft: "", error: undefined, retry: undefined, reconnects: 0, turn: { startedAt: Date.now() } });
+const newTurn = (autoFix?: boolean) => ({
+  draft: "",
+  error: undefined,
+  retry: undefined,
+  reconnects: 0,
+  turn: { startedAt: Date.now(), ...(autoFix && { autoFix }) },
+});
 
 /** The ways out of a turn that did not finish (stopped, error, timedOut): ask again, differently, or anew. */
 const recoveryTransitions = {
@@ -156,10 +165,12 @@ export const chatMachine = setup({
       const picked = context.selectedVersion;
       const olderVersion = picked !== undefined && picked < context.versions.length - 1 ? picked : undefined;
       const content = olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
+      const autoFix = event.type === "SUBMIT" && event.autoFix;
       return {
-        ...newTurn(),
+        ...newTurn(autoFix),
         messages: [...context.messages, { role: "user" as const, content, state: "complete" as const }],
-        input: "",
+        // An automatic fix leaves whatever the user is typing in the box.
+        input: autoFix ? context.input : "",
       };
     }),
     repeatTurn: assign(({ context }) => ({ ...newTurn(), messages: withoutUnfinishedAnswer(context.messages) })),
@@ -204,7 +215,7 @@ export const chatMachine = setup({
     finishTurn: assign(({ context }) => {
       const ended = endTurn(context, "complete");
       const messages = ended.messages!;
-      const version = versionOf(messages[messages.length - 1], messages.length - 1);
+      const version = versionOf(messages[messages.length - 1], messages.length - 1, messages[messages.length - 2]);
       // A new version is what the user wants to see: the selection follows it.
       return version ? { ...ended, versions: [...context.versions, version], selectedVersion: undefined } : ended;
     }),

@@ -49,9 +49,22 @@ export function selectShownVersion(snapshot: ChatSnapshot): number {
   return snapshot.context.selectedVersion ?? snapshot.context.versions.length - 1;
 }
 
-/** The code the preview runs: always a complete version, never a half-written one. */
-export function selectPreviewCode(snapshot: ChatSnapshot): string | null {
-  return snapshot.context.versions[selectShownVersion(snapshot)]?.code ?? null;
+export interface PreviewVersion {
+  /** Numbered from 1. */
+  number: number;
+  code: string;
+  fromFix: boolean;
+  /** The newest version (not an older one the user picked to look at). */
+  latest: boolean;
+}
+
+/** The version the preview runs: always a complete one, never a half-written answer. */
+export function selectPreviewVersion(snapshot: ChatSnapshot): PreviewVersion | null {
+  const versions = snapshot.context.versions;
+  const shown = selectShownVersion(snapshot);
+  const version = versions[shown];
+  if (!version) return null;
+  return { number: shown + 1, code: version.code, fromFix: version.fromFix, latest: shown === versions.length - 1 };
 }
 
 /** The code view: the code as it streams in, else the version on screen. Versions are numbered from 1. */

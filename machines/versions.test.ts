@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "./conversation";
-import { fixErrorPrompt, followUpOnVersion, typedPrompt, versionOf, versionsOf } from "./versions";
+import { fixErrorPrompt, followUpOnVersion, isFixPrompt, typedPrompt, versionOf, versionsOf } from "./versions";
 
 const user = (content: string): ChatMessage => ({ role: "user", content, state: "complete" });
 const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({ role: "assistant", content, state });
@@ -14,9 +14,9 @@ describe("versionsOf (the numbered versions of the app)", () => {
   it("makes one version per complete answer with a closed code block, numbered in conversation order", () => {
     const messages = [user("a timer"), answer(fenced(v1)), user("make it blue"), answer(fenced(v2)), user("make it red"), answer(fenced(v3))];
     expect(versionsOf(messages)).toEqual([
-      { code: v1, messageIndex: 1 },
-      { code: v2, messageIndex: 3 },
-      { code: v3, messageIndex: 5 },
+      { code: v1, messageIndex: 1, fromFix: false },
+      { code: v2, messageIndex: 3, fromFix: false },
+      { code: v3, messageIndex: 5, fromFix: false },
     ]);
   });
 
@@ -29,7 +29,7 @@ describe("versionsOf (the numbered versions of the app)", () => {
       user("again"),
       answer(fenced(v3)),
     ];
-    expect(versionsOf(messages)).toEqual([{ code: v3, messageIndex: 5 }]);
+    expect(versionsOf(messages)).toEqual([{ code: v3, messageIndex: 5, fromFix: false }]);
   });
 
   it("never counts a user message, even one that quotes code in a closed block (a follow-up on an older version)", () => {
@@ -53,8 +53,8 @@ describe("versionsOf (the numbered versions of the app)", () => {
     ];
     const versions = versionsOf(messages);
     expect(versions).toEqual([
-      { code: v1, messageIndex: 7 },
-      { code: v2, messageIndex: 9 },
+      { code: v1, messageIndex: 7, fromFix: false },
+      { code: v2, messageIndex: 9, fromFix: false },
     ]);
   });
 
@@ -63,7 +63,7 @@ describe("versionsOf (the numbered versions of the app)", () => {
   });
 
   it("versionOf agrees with versionsOf for a single answer and keeps the index it is given", () => {
-    expect(versionOf(answer(fenced(v2)), 7)).toEqual({ code: v2, messageIndex: 7 });
+    expect(versionOf(answer(fenced(v2)), 7)).toEqual({ code: v2, messageIndex: 7, fromFix: false });
     expect(versionOf(answer(fenced(v2), "stopped"), 7)).toBeUndefined();
   });
 });
@@ -100,5 +100,17 @@ describe("typedPrompt", () => {
   it("gives back what the user typed from a follow-up on an older version, and plain prompts unchanged", () => {
     expect(typedPrompt(followUpOnVersion("make it red", 1, "export default function App() {}"))).toBe("make it red");
     expect(typedPrompt("make it red")).toBe("make it red");
+  });
+});
+
+describe("fix versions (the preview's automatic fix is never chained)", () => {
+  it("marks the answer to a fix request as a fix, also after a reload rebuilds the versions from the saved text", () => {
+    const messages = [user("a timer"), answer(fenced(v1)), user(fixErrorPrompt("Runtime error at line 2: boom")), answer(fenced(v2))];
+    expect(versionsOf(messages).map((v) => v.fromFix)).toEqual([false, true]);
+  });
+
+  it("recognises a fix asked on an older version (the prompt wrapped with that version's code)", () => {
+    expect(isFixPrompt(followUpOnVersion(fixErrorPrompt("boom"), 1, v1))).toBe(true);
+    expect(isFixPrompt("make the app fail less")).toBe(false);
   });
 });

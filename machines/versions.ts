@@ -10,6 +10,8 @@ export interface Version {
   code: string;
   /** Index in the conversation of the answer it came from. */
   messageIndex: number;
+  /** The answer to a request to fix an error the preview reported (automatic or the Fix button). */
+  fromFix: boolean;
 }
 
 interface MessageLike {
@@ -18,11 +20,12 @@ interface MessageLike {
   state: "complete" | "stopped" | "failed";
 }
 
-/** The version an answer makes, if it makes one. */
-export function versionOf(message: MessageLike, messageIndex: number): Version | undefined {
+/** The version an answer makes, if it makes one; `prompt` is the user message it answers. */
+export function versionOf(message: MessageLike, messageIndex: number, prompt?: MessageLike): Version | undefined {
   if (message.role !== "assistant" || message.state !== "complete") return undefined;
   const reply = extractReply(message.content);
-  return reply.fence === "closed" && reply.code.trim() ? { code: reply.code, messageIndex } : undefined;
+  if (reply.fence !== "closed" || !reply.code.trim()) return undefined;
+  return { code: reply.code, messageIndex, fromFix: prompt?.role === "user" && isFixPrompt(prompt.content) };
 }
 
 /** The number (from 1) of the version the answer at `messageIndex` made, if it made one. */
@@ -32,7 +35,7 @@ export function versionNumberOf(versions: Version[], messageIndex: number): numb
 }
 
 export function versionsOf(messages: MessageLike[]): Version[] {
-  return messages.flatMap((message, index) => versionOf(message, index) ?? []);
+  return messages.flatMap((message, index) => versionOf(message, index, messages[index - 1]) ?? []);
 }
 
 /**
@@ -50,7 +53,17 @@ export function typedPrompt(content: string): string {
   return reply.fence === "closed" ? reply.after : content;
 }
 
+const FIX_PROMPT_START = "The app fails with this error:";
+
 /** The follow-up that asks the model to fix an error the preview reported. */
 export function fixErrorPrompt(error: string): string {
-  return `The app fails with this error:\n\n\`\`\`\n${error.trim()}\n\`\`\`\n\nFix it and answer with the complete corrected file.`;
+  return `${FIX_PROMPT_START}\n\n\`\`\`\n${error.trim()}\n\`\`\`\n\nFix it and answer with the complete corrected file.`;
+}
+
+/**
+ * Whether a user message asked for a fix. The saved conversation holds only text, so the prompt's
+ * own opening is the mark: a version answering it survives a reload as a fix (never auto-fixed again).
+ */
+export function isFixPrompt(content: string): boolean {
+  return typedPrompt(content).startsWith(FIX_PROMPT_START);
 }

@@ -3,9 +3,12 @@
  * be tried without any API key. Type `[fake:status=429]`, `[fake:stall-after=5]`, `[fake:chunk=byte]`…
  * in a prompt to make the fake misbehave (tests/support/fake-provider.ts lists the directives).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startFakeProvider } from "../tests/support/fake-provider";
+
+// The preview runtime is built like in `npm run dev` (a few seconds), then the server starts.
+if (spawnSync(process.execPath, ["--import", "tsx", "scripts/build-preview.ts"], { stdio: "inherit" }).status !== 0) process.exit(1);
 
 const fake = await startFakeProvider({ port: 3999, tokensPerSecond: 60, firstTokenMs: 400 });
 console.log(`fake provider listening on ${fake.url}`);

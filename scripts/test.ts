@@ -19,7 +19,7 @@ function counts(file: string, read: (json: any) => { passed: number; failed: num
   return read(JSON.parse(readFileSync(file, "utf8")));
 }
 
-const built = run("npx", ["remix", "vite:build"]);
+const built = run("npm", ["run", "build"]);
 const unitOk =
   built &&
   run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);

@@ -10,6 +10,7 @@ import express from "express";
 import type { ViteDevServer } from "vite";
 import { httpMetrics, metricsHandler } from "./metrics.server";
 import { requestLog } from "./request-log.server";
+import { previewFrameRoutes } from "./preview/frame-routes.server";
 import { securityHeaders } from "./security-headers.server";
 import type { KilnServices } from "./services.server";
 
@@ -28,12 +29,16 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
   app.set("trust proxy", services.config.trustProxy);
   app.use(requestLog(services.logger));
   app.use(httpMetrics(services.metrics));
-  app.use(securityHeaders({ production: !vite, bundlerUrl: services.config.sandpackBundlerUrl }));
   // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
   app.use(
     compression({
       filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
     }),
+  );
+  // The preview frame and its scripts carry their own policy, so they come before the pages' one.
+  app.use(previewFrameRoutes());
+  app.use(
+    securityHeaders({ production: !vite, previewMode: services.config.previewMode, bundlerUrl: services.config.sandpackBundlerUrl }),
   );
 
   app.get("/metrics", metricsHandler(services.metrics, services.config.metrics));

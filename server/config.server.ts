@@ -67,9 +67,14 @@ export interface KilnConfig {
   databaseUrl: string;
   port: number;
   host: string;
-  /** Self-hosted Sandpack bundler; unset means Sandpack's hosted one. Public, sent to the browser. */
+  /**
+   * `local` (the default): Kiln's own preview runtime, served by Kiln, needing no internet.
+   * `sandpack`: CodeSandbox's Sandpack with its hosted bundler, or the one at `sandpackBundlerUrl`.
+   */
+  previewMode: "local" | "sandpack";
+  /** Self-hosted Sandpack bundler (sandpack mode); unset means Sandpack's hosted one. Public, sent to the browser. */
   sandpackBundlerUrl?: string;
-  /** How long the preview waits for the bundler before saying it is unreachable. */
+  /** How long the preview may take to start before it says it is unavailable. */
   previewTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** `GET /metrics`: off by default; with a token, scrapes must send `Authorization: Bearer <token>`. */
@@ -143,6 +148,7 @@ const envSchema = z.object({
   KILN_RETRY_BASE_MS: positiveInt(500),
   KILN_RETRY_MAX_MS: positiveInt(8_000),
   KILN_MAX_RETRY_AFTER_MS: positiveInt(30_000),
+  KILN_PREVIEW: z.enum(["local", "sandpack"], { errorMap: () => ({ message: "must be local or sandpack" }) }).default("local"),
   KILN_SANDPACK_BUNDLER_URL: httpUrl.optional(),
   KILN_PREVIEW_TIMEOUT_MS: positiveInt(15_000),
   DATABASE_URL: z
@@ -237,7 +243,8 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     databaseUrl: vars.DATABASE_URL,
     port: vars.PORT,
     host: vars.HOST,
-    sandpackBundlerUrl: vars.KILN_SANDPACK_BUNDLER_URL,
+    previewMode: vars.KILN_PREVIEW,
+    sandpackBundlerUrl: sandpackBundlerUrl(vars),
     previewTimeoutMs: vars.KILN_PREVIEW_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
     metrics: metricsConfig(vars),
@@ -251,6 +258,29 @@ function metricsConfig(vars: EnvVars): KilnConfig["metrics"] {
     throw new ConfigError("KILN_METRICS is off but KILN_METRICS_TOKEN is set; unset one of them");
   }
   return { enabled: vars.KILN_METRICS === "on" || Boolean(vars.KILN_METRICS_TOKEN), token: vars.KILN_METRICS_TOKEN };
+}
+
+/**
+ * Sandpack runs generated code in the bundler's origin. On Kiln's own origin that code could read
+ * Kiln's cookies and API, so a bundler there is refused. Kiln's public address is not known here
+ * (proxies), so "Kiln's own" means the address it listens on, or a loopback name with its port.
+ */
+function sandpackBundlerUrl(vars: EnvVars): string | undefined {
+  const url = vars.KILN_SANDPACK_BUNDLER_URL;
+  if (!url) return undefined;
+  if (vars.KILN_PREVIEW !== "sandpack") {
+    throw new ConfigError("KILN_SANDPACK_BUNDLER_URL is set but KILN_PREVIEW is not sandpack; set KILN_PREVIEW=sandpack or unset it");
+  }
+  const bundler = new URL(url);
+  const port = bundler.port || (bundler.protocol === "https:" ? "443" : "80");
+  const loopback = ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"];
+  const kilnHosts = new Set([vars.HOST, ...(loopback.includes(vars.HOST) ? loopback : [])]);
+  if (port === String(vars.PORT) && kilnHosts.has(bundler.hostname)) {
+    throw new ConfigError(
+      `KILN_SANDPACK_BUNDLER_URL ${bundler.origin} is Kiln's own address; the bundler runs generated code and must be on another site`,
+    );
+  }
+  return url;
 }
 
 function togetherProvider(vars: EnvVars): ProviderConfig {

@@ -4,7 +4,7 @@
  * base URL, key and headers.
  */
 import OpenAI from "openai";
-import type { ModelInfo } from "../app/lib/model-info";
+import type { ModelInfo } from "../machines/model-info";
 import type { KilnConfig, ProviderConfig } from "./config.server";
 
 export interface ResolvedModel {

@@ -1,9 +1,9 @@
 /**
  * Security headers for every response, above all a Content-Security-Policy allowing exactly what Kiln
- * and its Sandpack preview need. Scripts run only from Kiln's origin or with this response's nonce
- * (Remix's inline scripts get it through app/entry.server.tsx); the preview runs in Sandpack's
- * cross-origin iframe, whose own page (and the generated app's network use) the iframe's origin
- * governs, not this policy. docs/security.md lists every source and why it is allowed.
+ * and its preview need. Scripts run only from Kiln's origin or with this response's nonce (Remix's
+ * inline scripts get it through app/entry.server.tsx). The preview is the one thing a page may
+ * frame: Kiln's own frame page (`/preview/frame`, with a policy of its own, `framePolicyHeaders`), or
+ * in Sandpack mode the bundler's cross-origin page. docs/security.md lists every source and why.
  */
 import { randomBytes } from "node:crypto";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
@@ -16,7 +16,9 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 export const HOSTED_BUNDLER_SOURCE = "https://*.codesandbox.io";
 
 export interface SecurityHeadersOptions {
-  /** KILN_SANDPACK_BUNDLER_URL: its origin replaces the hosted bundler in frame-src. */
+  /** KILN_PREVIEW: what the preview frame is, Kiln's own page (`local`) or Sandpack's bundler. */
+  previewMode?: "local" | "sandpack";
+  /** KILN_SANDPACK_BUNDLER_URL: in Sandpack mode, its origin replaces the hosted bundler in frame-src. */
   bundlerUrl?: string;
   /** False in development: Vite's HMR client needs its WebSocket (another port in middleware mode). */
   production: boolean;
@@ -38,7 +40,7 @@ export function bundlerSource(bundlerUrl?: string): string {
 }
 
 /** The Content-Security-Policy header value for one response. */
-export function contentSecurityPolicy({ nonce, bundlerUrl, production }: SecurityHeadersOptions & { nonce: string }): string {
+export function contentSecurityPolicy({ nonce, bundlerUrl, production, previewMode = "local" }: SecurityHeadersOptions & { nonce: string }): string {
   // Development only: Vite's client opens ws://<host>:24678 (middleware mode runs HMR on its own
   // port), which 'self' does not cover. Its modules and the React refresh preamble are loaded by
   // Remix's nonce'd module script, so script-src needs nothing more than in production.
@@ -51,8 +53,8 @@ export function contentSecurityPolicy({ nonce, bundlerUrl, production }: Securit
     ["img-src", "'self'", "data:", "blob:"],
     ["font-src", "'self'", "data:"],
     ["connect-src", "'self'", ...devConnect],
-    // The preview iframe: the only cross-origin thing the page loads.
-    ["frame-src", bundlerSource(bundlerUrl)],
+    // The preview iframe, and nothing else: Kiln's frame page, or Sandpack's cross-origin bundler.
+    ["frame-src", previewMode === "local" ? "'self'" : bundlerSource(bundlerUrl)],
     ["worker-src", "'self'", "blob:"],
     ["object-src", "'none'"],
     ["base-uri", "'self'"],
@@ -77,6 +79,48 @@ export function securityHeaders(options: SecurityHeadersOptions): RequestHandler
     // Popups Kiln opens cannot reach back into it. Not Cross-Origin-Embedder-Policy: it would block
     // the bundler iframe, which sends no CORP/COEP headers of its own.
     res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+    res.setHeader("Permissions-Policy", PERMISSIONS_POLICY);
     next();
+  };
+}
+
+/** Kiln needs no device and no location; neither does the preview it frames (the policy covers frames). */
+export const PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), usb=(), payment=(), display-capture=()";
+
+/**
+ * The frame page's policy. The generated app runs there, in an opaque origin (the iframe's sandbox
+ * has no allow-same-origin): scripts only from Kiln's origin ('self' is the frame URL's origin) plus
+ * the eval the runtime uses to run the compiled app; no network at all (`connect-src 'none'`), no
+ * form posts, no plugins, nothing from other origins. Only Kiln's pages may frame it.
+ */
+export function frameContentSecurityPolicy(): string {
+  const directives: [string, ...string[]][] = [
+    ["default-src", "'none'"],
+    ["script-src", "'self'", "'unsafe-eval'"],
+    // Tailwind's generated stylesheet and React's style attributes are injected at run time.
+    ["style-src", "'self'", "'unsafe-inline'"],
+    // Images and fonts an app makes itself (data:/blob: URLs, e.g. a canvas export); none from the network.
+    ["img-src", "'self'", "data:", "blob:"],
+    ["font-src", "'self'", "data:"],
+    ["media-src", "'self'", "data:", "blob:"],
+    ["connect-src", "'none'"],
+    ["worker-src", "'none'"],
+    ["frame-src", "'none'"],
+    ["object-src", "'none'"],
+    ["base-uri", "'none'"],
+    ["form-action", "'none'"],
+    ["frame-ancestors", "'self'"],
+  ];
+  return directives.map((parts) => parts.join(" ")).join("; ");
+}
+
+/** The headers of the frame page itself (its scripts are plain static assets). */
+export function framePolicyHeaders(): Record<string, string> {
+  return {
+    "Content-Security-Policy": frameContentSecurityPolicy(),
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
   };
 }

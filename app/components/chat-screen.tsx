@@ -1,14 +1,17 @@
 import { useActorRef, useSelector } from "@xstate/react";
-import { useEffect } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { InspectionEvent, Observer } from "xstate";
 import { useStatechartInspector } from "~/hooks/use-statechart-inspector";
-import type { ModelInfo } from "~/lib/model-info";
+import type { ModelInfo } from "../../machines/model-info";
 import { browserStorage, rememberChat } from "~/lib/recent-chats";
 import { chatMachine } from "../../machines/chat.machine";
 import type { ChatMessage } from "../../machines/conversation";
-import { selectCanRegenerate, selectIsActive, selectPreviewCode } from "../../machines/chat.selectors";
+import { selectCanRegenerate, selectIsActive, selectPreviewVersion } from "../../machines/chat.selectors";
+import { describePreviewError, type PreviewError } from "../../machines/preview-protocol";
 import { fixErrorPrompt } from "../../machines/versions";
-import { AppPreview, type PreviewSettings } from "./app-preview";
+import { AppPreview } from "./preview/app-preview";
+import type { PreviewSettings } from "../../machines/preview-settings";
+import { usePreview } from "./preview/use-preview";
 import { ChatMessages } from "./chat-messages";
 import { CodeView } from "./code-view";
 import { ModelPicker } from "./model-picker";
@@ -33,7 +36,7 @@ export function ChatScreen(props: ChatScreenProps) {
  * Owns the chat machine for this page and lays out its views: the conversation beside the code and
  * the preview.
  */
-function Workspace({ chat: saved, messages, models, preview, initialPrompt, inspect }: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
+function Workspace({ chat: saved, messages, models, preview: previewSettings, initialPrompt, inspect }: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
   const chat = useActorRef(chatMachine, {
     input: { model: initialPrompt?.model ?? saved.model, chatId: saved.id, messages },
     inspect,
@@ -42,8 +45,21 @@ function Workspace({ chat: saved, messages, models, preview, initialPrompt, insp
   const model = useSelector(chat, (s) => s.context.model);
   const active = useSelector(chat, selectIsActive);
   const canRegenerate = useSelector(chat, selectCanRegenerate);
-  const previewCode = useSelector(chat, selectPreviewCode);
+  const shownVersion = useSelector(chat, selectPreviewVersion, (a, b) => a?.number === b?.number && a?.code === b?.code && a?.latest === b?.latest);
   const modelAvailable = models.some((m) => m.id === model && m.available);
+  // The automatic fix is for versions made while this page is open, not for one found on reopening it.
+  const [versionsAtOpen] = useState(() => chat.getSnapshot().context.versions.length);
+  const askForFix = useCallback(
+    ({ error, auto }: { error: PreviewError; auto: boolean }) =>
+      chat.send({ type: "SUBMIT", prompt: fixErrorPrompt(describePreviewError(error)), autoFix: auto }),
+    [chat],
+  );
+  const preview = usePreview({
+    settings: previewSettings,
+    version: shownVersion && { ...shownVersion, autoFixable: shownVersion.latest && shownVersion.number > versionsAtOpen },
+    chatBusy: active,
+    onFix: askForFix,
+  });
 
   useEffect(() => {
     rememberChat(browserStorage(), { id: saved.id, title: saved.title });
@@ -89,11 +105,7 @@ function Workspace({ chat: saved, messages, models, preview, initialPrompt, insp
       </section>
       <section className="output-column">
         <CodeView chat={chat} chatId={saved.id} />
-        <AppPreview
-          code={previewCode}
-          settings={preview}
-          onFix={active ? undefined : (error) => chat.send({ type: "SUBMIT", prompt: fixErrorPrompt(error) })}
-        />
+        <AppPreview preview={preview} settings={previewSettings} canFix={!active && modelAvailable} />
       </section>
     </main>
   );

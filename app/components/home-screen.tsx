@@ -1,6 +1,6 @@
 import { useNavigate } from "@remix-run/react";
 import { useEffect, useState } from "react";
-import type { ModelInfo } from "~/lib/model-info";
+import type { ModelInfo } from "../../machines/model-info";
 import { browserStorage, readRecentChats, type RecentChat } from "~/lib/recent-chats";
 import { ModelPicker } from "./model-picker";
 import { PromptBox } from "./prompt-box";

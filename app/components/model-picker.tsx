@@ -1,4 +1,4 @@
-import type { ModelInfo } from "~/lib/model-info";
+import type { ModelInfo } from "../../machines/model-info";
 
 /** Models grouped by provider; those of unconfigured providers are shown, disabled, with the reason. */
 export function ModelPicker({

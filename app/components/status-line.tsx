@@ -2,7 +2,7 @@ import { useSelector } from "@xstate/react";
 import type { ActorRefFrom } from "xstate";
 import { useNow } from "~/hooks/use-now";
 import { formatSeconds, formatSize } from "~/lib/format";
-import type { ModelInfo } from "~/lib/model-info";
+import type { ModelInfo } from "../../machines/model-info";
 import { reasonText } from "~/lib/reason-text";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectCanRecover, selectPhase } from "../../machines/chat.selectors";
@@ -37,6 +37,7 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             {turn.model ? ` (${turn.model})` : ""}.{" "}
           </span>
         )}
+        {turn.autoFix && active && <span className="status-note">Fixing the error automatically… </span>}
         {phase === "connecting" && <>Connecting to {current}… {elapsed}</>}
         {phase === "writing" && (
           <>

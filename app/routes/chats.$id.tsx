@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData, useLocation } from "@remix-run/react";
 import { ChatScreen } from "~/components/chat-screen";
+import { previewSettings } from "../../server/preview/preview-settings.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.chat.title} — Kiln` : "Kiln" }];
 
@@ -14,7 +15,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     messages: messages.map(({ role, content, state }) => ({ role, content, state })),
     models: providers.listModels(),
     // Public settings only: the browser never sees keys or provider URLs.
-    preview: { bundlerUrl: config.sandpackBundlerUrl, timeoutMs: config.previewTimeoutMs },
+    preview: previewSettings(config),
   };
 }
 

@@ -1,7 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { AppPreview } from "~/components/app-preview";
+import { AppPreview } from "~/components/preview/app-preview";
+import { usePreview } from "~/components/preview/use-preview";
 import { extractReply } from "../../machines/code-fence";
+import { previewSettings } from "../../server/preview/preview-settings.server";
 
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const { store, config } = context.kiln;
@@ -15,7 +17,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     // The model's explanation, as plain text for the description.
     summary: reply.before.replace(/\s+/g, " ").trim().slice(0, 200),
     code: reply.code,
-    preview: { bundlerUrl: config.sandpackBundlerUrl, timeoutMs: config.previewTimeoutMs },
+    preview: previewSettings(config),
   };
 }
 
@@ -33,7 +35,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 
 /** A shared version, read-only: the running app and its code. Model output is shown as text only. */
 export default function SharedApp() {
-  const { title, summary, code, preview } = useLoaderData<typeof loader>();
+  const { title, summary, code, preview: settings } = useLoaderData<typeof loader>();
+  // Read-only: the version runs like in the chat, with no fix to ask for.
+  const preview = usePreview({ settings, version: { number: 1, code, fromFix: false, autoFixable: false } });
   return (
     <main className="shared">
       <header className="shared-header">
@@ -47,7 +51,7 @@ export default function SharedApp() {
         </a>
       </header>
       <div className="shared-body">
-        <AppPreview code={code} settings={preview} />
+        <AppPreview preview={preview} settings={settings} />
         <section className="code-view" aria-label="Code">
           <header className="panel-header">
             <span>App.tsx</span>

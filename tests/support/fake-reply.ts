@@ -6,7 +6,16 @@
  */
 
 /** Names accepted by `[fake:reply=NAME]`; `long:N` is a generated reply of about N tokens. */
-export const fakeReplyNames = ["default", "no-code", "follow-up"] as const;
+export const fakeReplyNames = [
+  "default",
+  "no-code",
+  "follow-up",
+  "chart",
+  "runtime-error",
+  "runtime-error-again",
+  "handler-error",
+  "compile-error",
+] as const;
 export type FakeReplyName = (typeof fakeReplyNames)[number];
 
 /** A ceiling on `long:N` so that a typo in a benchmark prompt cannot exhaust memory. */
@@ -103,8 +112,108 @@ ${pomodoroApp({ padding: "px-8 py-4 text-xl", iconSize: 28 })}
 
 The buttons now use larger padding, text and icons; everything else is unchanged.`,
 
+  chart: `Here's a chart of weekly focus hours — add a week to see it grow 📈:
+
+\`\`\`tsx
+import { useState } from "react";
+import { Bar, BarChart, CartesianGrid, XAxis, YAxis } from "recharts";
+
+const START = [
+  { week: "W1", hours: 12 },
+  { week: "W2", hours: 18 },
+  { week: "W3", hours: 9 },
+];
+
+export default function App() {
+  const [data, setData] = useState(START);
+  const addWeek = () => setData((d) => [...d, { week: \`W\${d.length + 1}\`, hours: 5 + d.length * 3 }]);
+  return (
+    <div className="p-6">
+      <h1 className="mb-4 text-xl font-semibold">Focus hours — 集中時間</h1>
+      <BarChart width={480} height={260} data={data}>
+        <CartesianGrid strokeDasharray="3 3" />
+        <XAxis dataKey="week" />
+        <YAxis />
+        <Bar dataKey="hours" fill="#f43f5e" isAnimationActive={false} />
+      </BarChart>
+      <button onClick={addWeek} className="mt-4 rounded bg-rose-500 px-4 py-2 text-white">
+        Add a week
+      </button>
+    </div>
+  );
+}
+\`\`\`
+
+Each click adds a week.`,
+
+  "runtime-error": failingOnMount("default"),
+
+  "runtime-error-again": failingOnMount("runtime-error-again"),
+
+  "handler-error": `Here's a counter with a reset that is not wired up yet 🔢:
+
+\`\`\`tsx
+import { useState } from "react";
+
+export default function App() {
+  const [count, setCount] = useState(0);
+  const reset = (): void => {
+    throw new Error("Reset is not implemented [fake:reply=default]");
+  };
+  return (
+    <div className="p-6">
+      <p>Count: {count}</p>
+      <button onClick={() => setCount(count + 1)}>Add</button>
+      <button onClick={reset}>Reset</button>
+    </div>
+  );
+}
+\`\`\`
+
+Add counts up.`,
+
+  "compile-error": `Here's a greeting card 💌:
+
+\`\`\`tsx
+export default function App() {
+  const name: string = "Zoë";
+  return (
+    <div className="p-6">
+      <h1>Hello, {name}</h1>
+    </div>
+  ;
+}
+\`\`\`
+
+It greets Zoë.`,
+
   "no-code": `A pomodoro is a 25-minute block of focused work followed by a 5-minute break — the name comes from the tomato-shaped kitchen timer 🍅 Francesco Cirillo used as a student. After four rounds, take a longer pause of 15–30 minutes, perhaps with a café au lait. In Japan it is known as ポモドーロ・テクニック.`,
 };
+
+/**
+ * Apps that fail in the preview, for its error and auto-fix tests. Kiln's fix prompt quotes the
+ * app's error message, and the fake reads directives from the prompt: so a broken app's message
+ * names the reply its fix gets (`runtime-error` is fixed by the default app, `runtime-error-again`
+ * by itself: a fix that fails again).
+ */
+function failingOnMount(fixReply: string): string {
+  return `Here's a tally counter that keeps its count in a ledger 🧮:
+
+\`\`\`tsx
+import { useEffect, useState } from "react";
+
+export default function App() {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    const ledger: { entries: number[] } | undefined = undefined;
+    if (!ledger) throw new Error("The ledger is missing [fake:reply=${fixReply}]");
+  }, []);
+  return <button onClick={() => setCount(count + 1)}>Count: {count}</button>;
+}
+\`\`\`
+
+Click to count.`;
+}
 
 const CITIES = ["東京", "Zürich", "São Paulo", "Kraków", "Reykjavík"];
 
