@@ -14,7 +14,7 @@ import {
   versionOfMessage,
 } from "./chat.selectors";
 import type { ChatMessage } from "./conversation";
-import { followUpOnVersion } from "./versions";
+import { fixErrorPrompt, followUpOnVersion } from "./versions";
 import type { WireError } from "./wire-events";
 
 /** One request the machine made through the (scripted) stream actor. */
@@ -1181,5 +1181,36 @@ describe("versions and saved chats", () => {
     expect(selectCanRegenerate(chat.snapshot)).toBe(false);
     chat.request.push(delta("Here"));
     expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+  });
+});
+
+describe("the preview's fixes (SUBMIT with a fix prompt)", () => {
+  const broken = "export default function App() {\n  throw new Error('boom');\n}";
+  const fixed = "export default function App() {\n  return <p>ok</p>;\n}";
+  const fenced = (code: string) => `Here you go.\n\n\`\`\`tsx\n${code}\n\`\`\``;
+
+  it("an automatic fix is a turn marked as such, and leaves what the user is typing in the box", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(fenced(broken));
+    chat.send({ type: "TYPE", text: "make it blue" });
+    chat.send({ type: "SUBMIT", prompt: fixErrorPrompt("Runtime error at line 2: boom"), autoFix: true });
+    expect(chat.snapshot.matches("active")).toBe(true);
+    expect(chat.context.turn?.autoFix).toBe(true);
+    expect(chat.context.input).toBe("make it blue");
+    expect(chat.request.input.messages.at(-1)?.content).toMatch(/^The app fails with this error:/);
+  });
+
+  it("the version a fix produces is marked as a fix, and the preview runs it as the latest", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(fenced(broken));
+    chat.send({ type: "SUBMIT", prompt: fixErrorPrompt("boom") });
+    expect(chat.context.turn?.autoFix).toBeUndefined();
+    chat.answer(fenced(fixed));
+    expect(chat.context.versions.map((v) => v.fromFix)).toEqual([false, true]);
+    expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 2, code: fixed, fromFix: true, latest: true });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 1, code: broken, fromFix: false, latest: false });
   });
 });

@@ -18,7 +18,7 @@ import { compileApp } from "./compile-app";
 import { appLineOf, messageOf } from "./error-location";
 import { findImports, type FoundImport } from "./find-imports";
 import { sharedModule } from "./shared-modules";
-import { tailwindCss } from "./tailwind";
+import { prepareTailwind, tailwindCss } from "./tailwind";
 
 interface AppError {
   kind: "compile" | "import" | "runtime";
@@ -58,6 +58,8 @@ window.addEventListener("error", (event) => reportThrown(event.error ?? event.me
 window.addEventListener("unhandledrejection", (event) => reportThrown(event.reason));
 
 post({ type: "ready" });
+// After `ready`: the run message, when it is already waiting, is handled first (it prepares too).
+setTimeout(prepareTailwind, 0);
 
 async function runApp(run: RunMessage): Promise<void> {
   const source = run.files[APP_ENTRY];

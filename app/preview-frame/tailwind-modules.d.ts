@@ -5,3 +5,6 @@ declare module "tailwindcss/lib/css/preflight.css" {
   const css: string;
   export default css;
 }
+declare module "tailwindcss/lib/lib/setupContextUtils.js" {
+  export function createContext(config: unknown, changedContent: unknown[], root: unknown): unknown;
+}

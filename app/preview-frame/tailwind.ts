@@ -2,25 +2,43 @@
  * Tailwind CSS 3 in the frame: the JIT engine of tailwindcss@3.4.19, run on the app's source, gives
  * exactly the CSS of the classes the app uses, with v3's semantics (what models write:
  * `bg-opacity-50`, `shadow-sm`, `ring`…) and no network. This calls Tailwind's own PostCSS pipeline
- * (processTailwindFeatures with a context made from the default config and the app as its only
- * content); scripts/build-preview.ts bundles it for the browser, standing in for the few Node
- * modules Tailwind touches (fs only to read its preflight CSS, which is bundled as text).
+ * (processTailwindFeatures) with a context made from the default config; the app's source is the
+ * context's only content. scripts/build-preview.ts bundles it for the browser, standing in for the
+ * few Node modules Tailwind touches (fs only to read its preflight CSS, bundled as text).
  */
 import postcss from "postcss";
 import processTailwindFeatures from "tailwindcss/lib/processTailwindFeatures.js";
+import { createContext } from "tailwindcss/lib/lib/setupContextUtils.js";
 import resolveConfig from "tailwindcss/lib/public/resolve-config.js";
 
 const TAILWIND_ENTRY = "@tailwind base;\n@tailwind components;\n@tailwind utilities;";
 
-type ContextFactory = (options: { createContext: (config: unknown, content: unknown[]) => unknown }) => () => unknown;
+interface TailwindContext {
+  changedContent: Array<{ content: string; extension: string }>;
+}
+
+type ContextSetup = () => () => TailwindContext;
 
 const config = interop<(config: object) => unknown>(resolveConfig)({});
-const tailwindPlugin = interop<(setup: ContextFactory) => postcss.AcceptedPlugin>(processTailwindFeatures);
+const tailwindPlugin = interop<(setup: ContextSetup) => postcss.AcceptedPlugin>(processTailwindFeatures);
 
-/** The stylesheet for an app whose source is `source`. */
+let prepared: TailwindContext | undefined;
+
+/**
+ * Builds Tailwind's context (every core plugin registered: most of the first run's cost) before the
+ * app arrives, so a frame that waits for its run (the host's spare frame) answers it faster.
+ */
+export function prepareTailwind(): void {
+  prepared ??= createContext(config, [], postcss.root()) as TailwindContext;
+}
+
+/** The stylesheet for an app whose source is `source`. A frame runs one app, so this runs once. */
 export async function tailwindCss(source: string): Promise<string> {
-  const plugin = tailwindPlugin(({ createContext }) => () => createContext(config, [{ content: source, extension: "tsx" }]));
-  const result = await postcss([plugin]).process(TAILWIND_ENTRY, { from: undefined });
+  prepareTailwind();
+  const context = prepared!;
+  prepared = undefined;
+  context.changedContent = [{ content: source, extension: "tsx" }];
+  const result = await postcss([tailwindPlugin(() => () => context)]).process(TAILWIND_ENTRY, { from: undefined });
   return result.css;
 }
 

@@ -159,3 +159,52 @@ test("picking an older version runs that one, and a share link runs its version"
   await expect(visitor.getByRole("button", { name: "Fix it" })).toHaveCount(0);
   await visitor.close();
 });
+
+test("when the runtime's files cannot be loaded, the preview says so with the reason, never a blank pane", async ({ page }) => {
+  await page.route("**/preview/assets/react-*.js", (route) => route.fulfill({ status: 404, body: "gone" }));
+  await page.goto("/");
+  await submitPrompt(page, "A pomodoro timer");
+  await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
+  const unavailable = page.getByTestId("preview-unavailable");
+  await expect(unavailable).toContainText(/Preview unavailable: Kiln's server answered 404 for \/preview\/assets\/react-\w+\.js/, {
+    timeout: 20_000,
+  });
+  await expect(page.getByTestId("code-view")).toContainText("export default function App()");
+
+  await page.unroute("**/preview/assets/react-*.js");
+  await unavailable.getByRole("button", { name: "Try again" }).click();
+  await expect(app(page).getByRole("button", { name: "Start" })).toBeVisible({ timeout: 15_000 });
+});
+
+test("KILN_PREVIEW=sandpack keeps Sandpack: offline, it says the bundler cannot be reached and the code stays visible", async ({ page }) => {
+  await page.goto(process.env.KILN_E2E_SANDPACK_URL!);
+  await submitPrompt(page, "A pomodoro timer");
+  await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
+  await expect(page.getByTestId("preview-unavailable")).toContainText(
+    "Preview unavailable: cannot reach the bundler at https://2-19-8-sandpack.codesandbox.io/",
+    { timeout: 15_000 },
+  );
+  await expect(page.getByTestId("code-view")).toContainText("export default function App()");
+  await expect(page.getByRole("button", { name: "Copy code" })).toBeEnabled();
+});
+
+test("a tab hidden while the answer streams still receives it, and the app runs with no false error", async ({ page }) => {
+  await page.goto("/");
+  await submitPrompt(page, "A pomodoro timer [fake:tps=40]");
+  await expect(status(page)).toContainText("Writing…");
+  const code = page.getByTestId("code-view");
+  // What a background tab is to the page: hidden, and never painting, so animation frames never come.
+  // (Headless chromium keeps every tab visible, so the page is told so the way a browser would.)
+  await page.evaluate(() => {
+    window.requestAnimationFrame = () => 0;
+    Object.defineProperty(document, "visibilityState", { get: () => "hidden" });
+    Object.defineProperty(document, "hidden", { get: () => true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  const hiddenAt = (await code.textContent())?.length ?? 0;
+  await expect.poll(async () => (await code.textContent())?.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(hiddenAt + 200);
+  await expect(status(page)).toContainText("Done in", { timeout: 30_000 });
+  await expect(app(page).getByRole("button", { name: "Start" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId("preview-error")).toHaveCount(0);
+  await expect(page.getByTestId("preview-unavailable")).toHaveCount(0);
+});
