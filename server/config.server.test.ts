@@ -400,12 +400,84 @@ describe("loadConfig: numbers, URLs and names", () => {
   });
 
   it("refuses a KILN_SANDPACK_BUNDLER_URL that is not a URL", () => {
-    expect(configError({ KILN_SANDPACK_BUNDLER_URL: "bundler.local" }).message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
+    expect(configError({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "bundler.local" }).message).toMatch(
+      /^KILN_SANDPACK_BUNDLER_URL must be a URL/,
+    );
   });
 
   it("never puts a key it was given into an error message", () => {
     const error = configError({ TOGETHER_API_KEY: "tg-very-secret", HELICONE_API_KEY: "hc-very-secret", PORT: "-3" });
     expect(error.message).not.toContain("very-secret");
+  });
+});
+
+describe("loadConfig: the preview", () => {
+  it("runs Kiln's own preview runtime by default, with no bundler and a 15 s start-up limit", () => {
+    const config = loadConfig({}, noFiles);
+    expect(config.previewMode).toBe("local");
+    expect(config.sandpackBundlerUrl).toBeUndefined();
+    expect(config.previewTimeoutMs).toBe(15_000);
+  });
+
+  it("switches to Sandpack's hosted bundler with KILN_PREVIEW=sandpack", () => {
+    const config = loadConfig({ KILN_PREVIEW: "sandpack" }, noFiles);
+    expect(config.previewMode).toBe("sandpack");
+    expect(config.sandpackBundlerUrl).toBeUndefined();
+  });
+
+  it.each(["Sandpack", "codesandbox", "off", "true"])("refuses KILN_PREVIEW=%s with one line naming KILN_PREVIEW and the choices", (value) => {
+    const error = configError({ KILN_PREVIEW: value });
+    expect(error.message).toMatch(/^KILN_PREVIEW /);
+    expect(error.message).toContain("local");
+    expect(error.message).toContain("sandpack");
+  });
+
+  it("refuses a KILN_SANDPACK_BUNDLER_URL set without KILN_PREVIEW=sandpack: it would be silently ignored", () => {
+    for (const env of [{}, { KILN_PREVIEW: "local" }]) {
+      const error = configError({ ...env, KILN_SANDPACK_BUNDLER_URL: "https://bundler.intra.example/" });
+      expect(error.message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
+      expect(error.message).toContain("KILN_PREVIEW=sandpack");
+    }
+  });
+
+  it("uses a self-hosted bundler on another site in Sandpack mode", () => {
+    const config = loadConfig({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "https://bundler.intra.example:8443/" }, noFiles);
+    expect(config).toMatchObject({ previewMode: "sandpack", sandpackBundlerUrl: "https://bundler.intra.example:8443/" });
+  });
+
+  // The bundler runs generated code in its own origin: on Kiln's, that code could use Kiln's cookies and API.
+  it.each([
+    [{ PORT: "3000" }, "http://127.0.0.1:3000/"],
+    [{ PORT: "3000" }, "http://localhost:3000/sandpack/"],
+    [{ PORT: "3000", HOST: "localhost" }, "http://127.0.0.1:3000/"],
+    [{ PORT: "8080", HOST: "kiln.intra.example" }, "http://kiln.intra.example:8080/"],
+    [{ PORT: "443", HOST: "kiln.intra.example" }, "https://kiln.intra.example/"],
+    [{ PORT: "80", HOST: "kiln.intra.example" }, "http://kiln.intra.example/"],
+    [{ PORT: "3000", HOST: "::1" }, "http://[::1]:3000/"],
+    [{ PORT: "3000", HOST: "::1" }, "http://localhost:3000/"],
+    [{ PORT: "3000", HOST: "LOCALHOST" }, "http://127.0.0.1:3000/"],
+  ])("refuses, with %o, a bundler at Kiln's own address %s, with one line naming KILN_SANDPACK_BUNDLER_URL", (address, bundler) => {
+    const error = configError({ ...address, KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: bundler });
+    expect(error.message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
+    expect(error.message).toContain(new URL(bundler).origin);
+  });
+
+  it("refuses a bundler on Kiln's port by its default, 3000, when PORT is unset", () => {
+    expect(configError({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "http://localhost:3000" }).message).toMatch(
+      /^KILN_SANDPACK_BUNDLER_URL /,
+    );
+  });
+
+  it.each([
+    [{ PORT: "3000" }, "http://127.0.0.1:3001/"],
+    [{ PORT: "3000" }, "http://localhost:9000/"],
+    [{ PORT: "8080", HOST: "kiln.intra.example" }, "http://bundler.intra.example:8080/"],
+    [{ PORT: "8080", HOST: "kiln.intra.example" }, "http://kiln.intra.example:8081/"],
+    // Kiln listens on one public name only: loopback names on its port are another server.
+    [{ PORT: "8080", HOST: "kiln.intra.example" }, "http://localhost:8080/"],
+  ])("accepts, with %o, a bundler on another port or host: %s", (address, bundler) => {
+    const config = loadConfig({ ...address, KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: bundler }, noFiles);
+    expect(config.sandpackBundlerUrl).toBe(bundler);
   });
 });
 

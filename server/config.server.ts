@@ -273,8 +273,10 @@ function sandpackBundlerUrl(vars: EnvVars): string | undefined {
   }
   const bundler = new URL(url);
   const port = bundler.port || (bundler.protocol === "https:" ? "443" : "80");
-  const loopback = ["localhost", "127.0.0.1", "[::1]", "0.0.0.0"];
-  const kilnHosts = new Set([vars.HOST, ...(loopback.includes(vars.HOST) ? loopback : [])]);
+  // As URL.hostname writes them: lower case, IPv6 in brackets.
+  const host = vars.HOST.includes(":") ? `[${vars.HOST.toLowerCase()}]` : vars.HOST.toLowerCase();
+  const loopback = ["localhost", "127.0.0.1", "[::1]", "0.0.0.0", "[::]"];
+  const kilnHosts = new Set([host, ...(loopback.includes(host) ? loopback : [])]);
   if (port === String(vars.PORT) && kilnHosts.has(bundler.hostname)) {
     throw new ConfigError(
       `KILN_SANDPACK_BUNDLER_URL ${bundler.origin} is Kiln's own address; the bundler runs generated code and must be on another site`,

@@ -2,7 +2,16 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { bundlerSource, contentSecurityPolicy, HOSTED_BUNDLER_SOURCE, securityHeaders, type SecurityHeadersOptions } from "./security-headers.server";
+import {
+  bundlerSource,
+  contentSecurityPolicy,
+  frameContentSecurityPolicy,
+  framePolicyHeaders,
+  HOSTED_BUNDLER_SOURCE,
+  PERMISSIONS_POLICY,
+  securityHeaders,
+  type SecurityHeadersOptions,
+} from "./security-headers.server";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -46,6 +55,7 @@ describe("securityHeaders", () => {
       expect(response.headers.get("x-frame-options")).toBe("DENY");
       expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
       expect(response.headers.get("cross-origin-embedder-policy")).toBeNull();
+      expect(response.headers.get("permissions-policy")).toBe(PERMISSIONS_POLICY);
       const csp = directives(response.headers.get("content-security-policy"));
       expect(csp.get("default-src")).toEqual(["'self'"]);
       expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
@@ -57,7 +67,8 @@ describe("securityHeaders", () => {
       expect(csp.get("font-src")).toEqual(["'self'", "data:"]);
       expect(csp.get("worker-src")).toEqual(["'self'", "blob:"]);
       expect(csp.get("connect-src")).toEqual(["'self'"]);
-      expect(csp.get("frame-src")).toEqual([HOSTED_BUNDLER_SOURCE]);
+      // Kiln's own preview runtime, served from /preview/frame, is the only thing a page frames.
+      expect(csp.get("frame-src")).toEqual(["'self'"]);
       // Production scripts: Kiln's own files and this response's inline scripts, nothing else.
       const scriptSrc = csp.get("script-src")!;
       expect(scriptSrc).toHaveLength(2);
@@ -81,8 +92,14 @@ describe("securityHeaders", () => {
     expect(nonces.size).toBe(5);
   });
 
-  it("frames only the configured bundler's origin when KILN_SANDPACK_BUNDLER_URL is set", async () => {
-    const url = await serve({ production: true, bundlerUrl: "https://bundler.intra.example:8443/sandpack/index.html?x=1" });
+  it("frames Sandpack's hosted bundler, and no longer Kiln's own frame page, when KILN_PREVIEW=sandpack", async () => {
+    const url = await serve({ production: true, previewMode: "sandpack" });
+    const csp = directives((await fetch(url)).headers.get("content-security-policy"));
+    expect(csp.get("frame-src")).toEqual([HOSTED_BUNDLER_SOURCE]);
+  });
+
+  it("frames only the configured bundler's origin in Sandpack mode with KILN_SANDPACK_BUNDLER_URL", async () => {
+    const url = await serve({ production: true, previewMode: "sandpack", bundlerUrl: "https://bundler.intra.example:8443/sandpack/index.html?x=1" });
     const csp = directives((await fetch(url)).headers.get("content-security-policy"));
     expect(csp.get("frame-src")).toEqual(["https://bundler.intra.example:8443"]);
     expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
@@ -93,17 +110,33 @@ describe("securityHeaders", () => {
     const csp = directives((await fetch(url)).headers.get("content-security-policy"));
     expect(csp.get("connect-src")).toEqual(["'self'", "ws:", "wss:"]);
     expect(csp.get("script-src")?.[0]).toBe("'self'");
-    expect(csp.get("frame-src")).toEqual([HOSTED_BUNDLER_SOURCE]);
+    expect(csp.get("frame-src")).toEqual(["'self'"]);
   });
 });
 
 describe("contentSecurityPolicy", () => {
-  it("is the documented production policy for the hosted bundler", () => {
+  it("is the documented production policy for Kiln's own preview runtime, the default", () => {
     expect(contentSecurityPolicy({ nonce: "NONCE", production: true })).toBe(
+      "default-src 'self'; script-src 'self' 'nonce-NONCE'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+        "font-src 'self' data:; connect-src 'self'; frame-src 'self'; worker-src 'self' blob:; " +
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+    );
+    expect(contentSecurityPolicy({ nonce: "NONCE", production: true, previewMode: "local" })).toBe(
+      contentSecurityPolicy({ nonce: "NONCE", production: true }),
+    );
+  });
+
+  it("is the same policy with Sandpack's hosted bundler as the only frame in Sandpack mode", () => {
+    expect(contentSecurityPolicy({ nonce: "NONCE", production: true, previewMode: "sandpack" })).toBe(
       "default-src 'self'; script-src 'self' 'nonce-NONCE'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
         "font-src 'self' data:; connect-src 'self'; frame-src https://*.codesandbox.io; worker-src 'self' blob:; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
     );
+  });
+
+  it("ignores a bundler URL in local mode: the page frames only Kiln's own origin", () => {
+    const csp = directives(contentSecurityPolicy({ nonce: "N", production: true, previewMode: "local", bundlerUrl: "https://bundler.example/" }));
+    expect(csp.get("frame-src")).toEqual(["'self'"]);
   });
 
   it("uses a self-hosted bundler's origin, http included", () => {
@@ -113,5 +146,55 @@ describe("contentSecurityPolicy", () => {
 
   it("refuses, at start-up, a bundler URL it cannot parse", () => {
     expect(() => securityHeaders({ production: true, bundlerUrl: "not a url" })).toThrow();
+  });
+});
+
+describe("frameContentSecurityPolicy: the page the generated app runs in", () => {
+  const csp = directives(frameContentSecurityPolicy());
+
+  it("gives the app no network at all: no fetch, XHR, WebSocket or EventSource, and no form posts", () => {
+    expect(csp.get("connect-src")).toEqual(["'none'"]);
+    expect(csp.get("form-action")).toEqual(["'none'"]);
+  });
+
+  it("allows nothing by default, and only Kiln's own scripts plus the eval that runs the compiled app", () => {
+    expect(csp.get("default-src")).toEqual(["'none'"]);
+    expect(csp.get("script-src")).toEqual(["'self'", "'unsafe-eval'"]);
+    expect(csp.get("script-src")).not.toContain("'unsafe-inline'");
+  });
+
+  it("may be framed by Kiln's pages only, and frames, embeds and spawns nothing itself", () => {
+    expect(csp.get("frame-ancestors")).toEqual(["'self'"]);
+    expect(csp.get("frame-src")).toEqual(["'none'"]);
+    expect(csp.get("worker-src")).toEqual(["'none'"]);
+    expect(csp.get("object-src")).toEqual(["'none'"]);
+    expect(csp.get("base-uri")).toEqual(["'none'"]);
+  });
+
+  it("loads nothing from another origin: every source is a keyword or a data:/blob: URL", () => {
+    const allowed = new Set(["'self'", "'none'", "'unsafe-eval'", "'unsafe-inline'", "data:", "blob:"]);
+    for (const [directive, sources] of csp) {
+      for (const source of sources) expect(allowed, `${directive} ${source}`).toContain(source);
+    }
+    expect(frameContentSecurityPolicy()).not.toMatch(/https?:|\*|codesandbox/);
+  });
+});
+
+describe("framePolicyHeaders", () => {
+  it("carries the frame's CSP and a Permissions-Policy that denies camera, microphone and location", () => {
+    const headers = framePolicyHeaders();
+    expect(headers["Content-Security-Policy"]).toBe(frameContentSecurityPolicy());
+    expect(headers["Permissions-Policy"]).toBe(PERMISSIONS_POLICY);
+    for (const feature of ["camera", "microphone", "geolocation"]) {
+      expect(headers["Permissions-Policy"].split(/,\s*/)).toContain(`${feature}=()`);
+    }
+    expect(headers["X-Content-Type-Options"]).toBe("nosniff");
+    expect(headers["Referrer-Policy"]).toBe("no-referrer");
+  });
+
+  it("does not forbid framing: the frame page must load inside Kiln's page", () => {
+    const names = Object.keys(framePolicyHeaders()).map((name) => name.toLowerCase());
+    expect(names).not.toContain("x-frame-options");
+    expect(directives(framePolicyHeaders()["Content-Security-Policy"]).get("frame-ancestors")).not.toContain("'none'");
   });
 });

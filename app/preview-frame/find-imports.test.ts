@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { findImports, lineAt } from "./find-imports";
+import { compileApp } from "./compile-app";
+import { findImports, findRequires, lineAt } from "./find-imports";
 
 describe("findImports", () => {
   it("finds default, named, namespace and side-effect imports, each with its line counted from 1", () => {
@@ -83,5 +84,33 @@ describe("lineAt", () => {
     expect(lineAt(source, 3)).toBe(2);
     expect(lineAt(source, 6)).toBe(3);
     expect(lineAt(source, 7)).toBe(4);
+  });
+});
+
+describe("findRequires (what the compiled app really loads)", () => {
+  const required = (source: string) => {
+    const compiled = compileApp(source);
+    if (!compiled.ok) throw new Error(compiled.message);
+    return findRequires(compiled.code);
+  };
+
+  it("lists each module once with the line of its import, keeping the source's lines", () => {
+    const source =
+      'import { useState } from "react";\n\nimport { Play } from"lucide-react";\nimport { Pause } from "lucide-react";\nexport default () => <Play size={useState(4)[0]} />;';
+    expect(required(source).filter((m) => !m.specifier.includes("jsx"))).toEqual([
+      { specifier: "react", line: 1 },
+      { specifier: "lucide-react", line: 3 },
+    ]);
+  });
+
+  it("leaves out imports the compiler erases (type-only, or never used) and import-like text in comments and strings", () => {
+    const source = [
+      'import { type Schema } from "zod";',
+      'import type { Axios } from "axios";',
+      '// import moment from "moment";',
+      'const help = `import lodash from "lodash"`;',
+      "export default function App() { return null; }",
+    ].join("\n");
+    expect(required(source).map((m) => m.specifier)).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * The imports of an app's source, found before it runs: which vendored bundles the frame must load,
- * and a clear error (with the line) for a package or name the preview cannot provide, instead of
- * React's "Element type is invalid… got: undefined" at render time. Pure; type-only imports are
- * skipped because the compiler erases them.
+ * The imports of an app, found before it runs: which vendored bundles the frame must load, and a
+ * clear error (with the line) for a package or name the preview cannot provide, instead of React's
+ * "Element type is invalid… got: undefined" at render time. Pure. Which modules the app really
+ * loads is read from the compiled code (`findRequires`: the compiler has already dropped type-only
+ * imports, and an import-like line in a comment or a string never becomes a `require`); the names
+ * imported from each are read from the source (`findImports`).
  */
 
 export interface FoundImport {
@@ -13,10 +15,29 @@ export interface FoundImport {
   line: number;
 }
 
-// `import … from "x"`, `import "x"` and `export … from "x"`, across lines; strings and comments are
-// not parsed, so an import-like line inside a template string would be read too (harmless: it names a
-// module the app then really cannot use).
-const IMPORT = /(?:^|[;\n])[ \t]*(import|export)\s+(type\s+)?(?:([\w$*\s{},]+?)\s+from\s+)?(["'])([^"'\n]+)\4/g;
+// `import … from "x"`, `import "x"` and `export … from "x"`, across lines. Strings and comments are
+// not parsed, so an import-like line inside one is read too: only its names are used, and only for
+// modules the compiled code really requires.
+const IMPORT = /(?:^|[;\n])[ \t]*(import|export)\s+(type\s+)?(?:([\w$*\s{},]+?)\s*from\s*)?(["'])([^"'\n]+)\4/g;
+
+// The compiler turns every import that survives type erasure into `require('x')` on the same line.
+const REQUIRE = /\brequire\((["'])([^"'\n]+)\1\)/g;
+
+export interface RequiredModule {
+  specifier: string;
+  /** 1-based line; the compiler keeps the source's lines. */
+  line: number;
+}
+
+/** The modules compiled code requires, in order of first use, once each. */
+export function findRequires(compiled: string): RequiredModule[] {
+  const found = new Map<string, RequiredModule>();
+  for (const match of compiled.matchAll(REQUIRE)) {
+    const specifier = match[2];
+    if (!found.has(specifier)) found.set(specifier, { specifier, line: lineAt(compiled, match.index) });
+  }
+  return [...found.values()];
+}
 
 export function findImports(source: string): FoundImport[] {
   const found: FoundImport[] = [];

@@ -16,7 +16,7 @@ import { allowedPackageList, libraryOf, type AllowedLibrary } from "../../machin
 import { APP_ENTRY, frameMessage, parseRunMessage, type RunMessage } from "../../machines/preview-protocol";
 import { compileApp } from "./compile-app";
 import { appLineOf, messageOf } from "./error-location";
-import { findImports, type FoundImport } from "./find-imports";
+import { findImports, findRequires, type FoundImport, type RequiredModule } from "./find-imports";
 import { sharedModule } from "./shared-modules";
 import { prepareTailwind, tailwindCss } from "./tailwind";
 
@@ -66,12 +66,13 @@ async function runApp(run: RunMessage): Promise<void> {
   const compiled = compileApp(source, APP_ENTRY);
   if (!compiled.ok) return reportError({ kind: "compile", message: compiled.message, line: compiled.line, column: compiled.column });
 
-  const imports = findImports(source);
-  const refused = imports.find((found) => !libraryOf(found.specifier));
+  const required = findRequires(compiled.code);
+  const refused = required.find((module) => !libraryOf(module.specifier));
   if (refused) return reportError({ kind: "import", message: refusalOf(refused.specifier), line: refused.line });
 
-  const [css] = await Promise.all([tailwindCss(source), ...bundlesFor(imports).map(loadBundle)]);
-  const missing = missingName(imports);
+  const [css] = await Promise.all([tailwindCss(source), ...bundlesFor(required).map(loadBundle)]);
+  const loaded = new Set(required.map((module) => module.specifier));
+  const missing = missingName(findImports(source).filter((found) => loaded.has(found.specifier)));
   if (missing) return reportError(missing);
 
   const style = document.createElement("style");
@@ -90,8 +91,8 @@ function refusalOf(specifier: string): string {
   return `${what}. Apps may import only from ${allowedPackageList()}.`;
 }
 
-function bundlesFor(imports: FoundImport[]): AllowedLibrary["bundle"][] {
-  const bundles = new Set(imports.map((found) => libraryOf(found.specifier)!.bundle));
+function bundlesFor(required: RequiredModule[]): AllowedLibrary["bundle"][] {
+  const bundles = new Set(required.map((module) => libraryOf(module.specifier)!.bundle));
   bundles.delete("react");
   return [...bundles];
 }

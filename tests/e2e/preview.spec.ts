@@ -97,6 +97,18 @@ test("a compile error shows once with its line and column, and the code stays vi
   expect(await completionRequests()).toHaveLength(2);
 });
 
+test("an import the preview cannot provide is an import error naming the line: a package, or an icon lucide-react lacks", async ({ page }) => {
+  await page.goto("/");
+  await submitPrompt(page, "An animated card [fake:reply=import-error]");
+  const error = page.getByTestId("preview-error");
+  await expect(error).toContainText('Import error at line 2: "framer-motion" is not available in the preview', { timeout: 20_000 });
+  await expect(error).toContainText('"react", "react-dom", "lucide-react", "recharts"');
+
+  await page.goto("/");
+  await submitPrompt(page, "A weather badge [fake:reply=unknown-icon]");
+  await expect(error).toContainText('Import error at line 1: lucide-react 0.460.0 has no export "SunnyCloudy"', { timeout: 20_000 });
+});
+
 test("an error in an event handler, after the app rendered, is reported too", async ({ page }) => {
   await page.goto("/");
   await submitPrompt(page, "A counter [fake:reply=handler-error]");

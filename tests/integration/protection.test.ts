@@ -1,6 +1,7 @@
 /**
  * What protects an operator's Kiln: the per-client rate limit, the refusal of cross-site browser
- * requests, and the readiness endpoint a load balancer watches.
+ * requests, the readiness endpoint a load balancer watches, and the headers that keep pages and the
+ * preview frame (where generated code runs) apart.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
@@ -116,11 +117,59 @@ describe("security headers", () => {
     const [first, second] = await Promise.all([fetch(kiln.url), fetch(kiln.url)]);
     const csp = first.headers.get("content-security-policy")!;
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toContain("frame-src https://*.codesandbox.io");
+    // KILN_PREVIEW defaults to local: the page frames Kiln's own preview page and nothing else.
+    expect(csp).toContain("frame-src 'self'");
+    expect(csp).not.toContain("codesandbox");
+    expect(first.headers.get("permissions-policy")).toMatch(/camera=\(\)/);
+    expect(first.headers.get("x-frame-options")).toBe("DENY");
     const nonce = /'nonce-([^']+)'/.exec(csp)![1];
     expect(second.headers.get("content-security-policy")).not.toContain(nonce);
     expect(await first.text()).toContain(`nonce="${nonce}"`);
     expect(first.headers.get("x-content-type-options")).toBe("nosniff");
     expect(first.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
+  });
+});
+
+describe("the preview frame page", () => {
+  it("is served by Kiln itself, with the frame's locked-down CSP and without the pages' framing ban", async () => {
+    const response = await fetch(`${kiln.url}/preview/frame`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = response.headers.get("content-security-policy")!;
+    expect(csp).toContain("connect-src 'none'");
+    expect(csp).toContain("form-action 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'self'");
+    expect(csp).not.toContain("nonce-");
+    expect(response.headers.get("permissions-policy")).toMatch(/camera=\(\)/);
+    expect(response.headers.get("permissions-policy")).toMatch(/microphone=\(\)/);
+    expect(response.headers.get("x-frame-options")).toBeNull();
+    expect(response.headers.get("cache-control")).toBe("no-cache");
+    expect(await response.text()).toContain('<div id="root"></div>');
+  });
+
+  it("names fingerprinted scripts under assets/ that are cached for good and readable from the sandboxed frame", async () => {
+    const page = await (await fetch(`${kiln.url}/preview/frame`)).text();
+    const scripts = [...page.matchAll(/<script[^>]*\ssrc="(assets\/[^"]+\.js)"/g)].map((match) => match[1]);
+    expect(scripts.length).toBeGreaterThanOrEqual(2);
+    for (const script of scripts) {
+      // Relative to /preview/frame, as the browser resolves it.
+      const response = await fetch(new URL(script, `${kiln.url}/preview/frame`));
+      expect(response.status, script).toBe(200);
+      expect(response.headers.get("content-type"), script).toMatch(/javascript/);
+      const cacheControl = response.headers.get("cache-control")!;
+      expect(cacheControl, script).toContain("immutable");
+      expect(cacheControl, script).toContain("max-age=31536000");
+      expect(response.headers.get("access-control-allow-origin"), script).toBe("*");
+      await response.body?.cancel();
+    }
+  });
+
+  it("answers a bare 404 for an asset it does not have (a bundle from an older build), not Kiln's 404 page", async () => {
+    const response = await fetch(`${kiln.url}/preview/assets/frame-NOTABUILD.js`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("cache-control") ?? "").not.toContain("immutable");
+    expect(response.headers.get("content-security-policy") ?? "").not.toContain("nonce-");
+    expect(await response.text()).not.toContain("stylesheet");
   });
 });

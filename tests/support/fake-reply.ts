@@ -15,6 +15,8 @@ export const fakeReplyNames = [
   "runtime-error-again",
   "handler-error",
   "compile-error",
+  "import-error",
+  "unknown-icon",
 ] as const;
 export type FakeReplyName = (typeof fakeReplyNames)[number];
 
@@ -186,6 +188,36 @@ export default function App() {
 \`\`\`
 
 It greets Zoë.`,
+
+  "import-error": `Here's an animated card, with framer-motion ✨:
+
+\`\`\`tsx
+import { useState } from "react";
+import { motion } from "framer-motion";
+
+export default function App() {
+  const [open, setOpen] = useState(false);
+  return <motion.div onClick={() => setOpen(!open)}>{open ? "Open" : "Closed"}</motion.div>;
+}
+\`\`\`
+
+Click the card.`,
+
+  "unknown-icon": `Here's a weather badge ☀️:
+
+\`\`\`tsx
+import { Sun, SunnyCloudy } from "lucide-react";
+
+export default function App() {
+  return (
+    <p className="flex gap-2 p-6">
+      <Sun /> <SunnyCloudy /> 24 °C
+    </p>
+  );
+}
+\`\`\`
+
+A sunny day.`,
 
   "no-code": `A pomodoro is a 25-minute block of focused work followed by a 5-minute break — the name comes from the tomato-shaped kitchen timer 🍅 Francesco Cirillo used as a student. After four rounds, take a longer pause of 15–30 minutes, perhaps with a café au lait. In Japan it is known as ポモドーロ・テクニック.`,
 };
