@@ -85,15 +85,21 @@ test("a fix that fails again is not fixed automatically again: the Fix button is
   await expect.poll(async () => (await completionRequests()).length).toBe(3);
 });
 
-test("a compile error shows once with its line and column, and the code stays visible", async ({ page }) => {
+test("a compile error shows once with its line and column; the fixed version runs, and the broken one can still be looked at", async ({ page }) => {
   await page.goto("/");
   await submitPrompt(page, "A greeting card [fake:reply=compile-error]");
   const error = page.getByTestId("preview-error");
   await expect(error).toContainText(/Compile error at line 7, column 3: Unexpected token/, { timeout: 20_000 });
   await expect(error).toHaveCount(1);
-  await expect(page.getByTestId("code-view")).toContainText('const name: string = "Zoë";');
   // Fixed automatically (the fake's default reply), and the fixed version runs.
   await expect(app(page).getByRole("button", { name: "Start" })).toBeVisible({ timeout: 20_000 });
+
+  // Picking the broken version shows its code and its error again, and asks for no fix by itself.
+  await page.getByRole("group", { name: "Versions" }).getByRole("button", { name: "v1" }).click();
+  await expect(page.getByTestId("code-view")).toContainText('const name: string = "Zoë";');
+  await expect(error).toContainText("Compile error at line 7, column 3");
+  await expect(error.getByRole("button", { name: "Fix it" })).toBeVisible();
+  await page.waitForTimeout(500);
   expect(await completionRequests()).toHaveLength(2);
 });
 
