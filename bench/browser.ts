@@ -93,7 +93,7 @@ const gzipOf = (bytes: Buffer) => gzipSync(bytes).length;
 /** Sandpack's lazy chunk and every chunk it statically imports, from build/client/assets. */
 export function sandpackChunks(): JsFile[] {
   const dir = join(root, "build/client/assets");
-  const entry = readdirSync(dir).find((file) => /^sandpack-app-preview-.*\.js$/.test(file));
+  const entry = readdirSync(dir).find((file) => /^sandpack(-app)?-preview-.*\.js$/.test(file));
   if (!entry) return [];
   const seen = new Set<string>();
   const visit = (file: string) => {

@@ -1,6 +1,7 @@
 /** The budgets of issue 5, checked against one run's measurements. */
 import { worstRun, type BrowserMeasurement } from "./browser";
 import { objects, value, type HoldMeasurement, type LeakMeasurement } from "./memory";
+import { coldFrameBytes, fenceToDone, fenceToRendered, manifestGzipBytes, medianOf, type PreviewMeasurement } from "./preview";
 import { summarizeRelay, type RelayMeasurement, type ThroughputMeasurement } from "./relay";
 import { median, sum, type Table } from "./stats";
 
@@ -11,6 +12,7 @@ export interface BenchResults {
   leak?: LeakMeasurement;
   /** One or more runs of the browser phase; page weight comes from the first. */
   browser?: BrowserMeasurement[];
+  preview?: PreviewMeasurement;
 }
 
 /** Growth of the V8 heap (after a forced GC) between the leak checkpoints that still counts as noise. */
@@ -81,11 +83,49 @@ export function budgetTable(results: BenchResults): Table {
       `${worst.codeEqual ? "equal" : "NOT equal"}, ${worst.lagMs === undefined ? "–" : `${worst.lagMs.toFixed(0)} ms`}`,
       verdict(worst.codeEqual && worst.lagMs !== undefined && worst.lagMs <= 250),
     ]);
-    const homeKiB = sum(b.homeJs.map((f) => f.gzip)) / 1024;
-    rows.push(["home page JS", "≤ 150 KiB gzip", `${homeKiB.toFixed(1)} KiB`, verdict(b.homeJs.length > 0 && homeKiB <= 150)]);
     const entry = b.sandpackJs[0]?.url;
     const lazy = entry !== undefined && !b.homeJs.some((f) => f.url === entry);
+    rows.push(homeRow(b.homeJs, "browser phase"));
     rows.push(["Sandpack loads lazily", "not loaded by /", entry ? (lazy ? "not on /" : "loaded by /") : "no Sandpack chunk", verdict(lazy)]);
   }
-  return { title: "Budgets (issue 5)", columns: ["budget", "target", "measured", "verdict"], rows };
+  if (results.preview) {
+    const p = results.preview;
+    const ms = (value: number | undefined) => (value === undefined ? "not measured (a run failed)" : `${value.toFixed(0)} ms`);
+    const judged = (value: number | undefined, limit: number) => verdict(value !== undefined && value <= limit);
+    const runs = `median of ${p.config.runs}`;
+    const cold = medianOf(p, "cold", fenceToRendered);
+    rows.push([
+      `preview, cold cache, ${runs}`,
+      "closing fence → rendered ≤ 1000 ms",
+      `${ms(cold)} (fence → done ${ms(medianOf(p, "cold", fenceToDone))})`,
+      judged(cold, 1000),
+    ]);
+    const next = medianOf(p, "next", fenceToRendered);
+    rows.push([
+      `preview, next version, ${runs}`,
+      "closing fence → rendered ≤ 300 ms",
+      `${ms(next)} (fence → done ${ms(medianOf(p, "next", fenceToDone))})`,
+      judged(next, 300),
+    ]);
+    const bundles = manifestGzipBytes(p) / 1024;
+    rows.push([
+      "preview frame assets, all four bundles",
+      "≤ 600 KiB gzip",
+      `${bundles.toFixed(1)} KiB (the pomodoro's cold run transferred ${(coldFrameBytes(p) / 1024).toFixed(1)} KiB)`,
+      verdict(bundles <= 600),
+    ]);
+    if (!results.browser?.length) rows.push(homeRow(p.homeJs, "preview phase"));
+    rows.push([
+      "home page loads no preview file",
+      "no /preview/* request on /",
+      p.homePreviewRequests.length ? p.homePreviewRequests.join(", ") : "none",
+      verdict(p.homePreviewRequests.length === 0),
+    ]);
+  }
+  return { title: "Budgets", columns: ["budget", "target", "measured", "verdict"], rows };
+}
+
+function homeRow(homeJs: BrowserMeasurement["homeJs"], phase: string): Table["rows"][number] {
+  const homeKiB = sum(homeJs.map((f) => f.gzip)) / 1024;
+  return [`home page JS (${phase})`, "≤ 150 KiB gzip", `${homeKiB.toFixed(1)} KiB`, verdict(homeJs.length > 0 && homeKiB <= 150)];
 }

@@ -3,7 +3,7 @@
  * docs/performance.md for the method and the budgets). Not part of `npm test`.
  *
  *   npm run bench                        # everything, defaults below (~5 minutes on 2 cores)
- *   npm run bench -- --only relay,memory # some phases: relay, throughput, memory, browser
+ *   npm run bench -- --only relay,memory # some phases: relay, throughput, memory, browser, preview
  *   npm run bench -- --help
  */
 import { spawnSync } from "node:child_process";
@@ -14,12 +14,13 @@ import { parseArgs } from "node:util";
 import { browserTable, measureBrowser, weightTable, type BrowserMeasurement } from "./browser";
 import { budgetTable } from "./budgets";
 import { connectInspector, timeByArea, topFunctions } from "./inspector";
+import { measurePreview, previewTable, previewWeightTable, type PreviewMeasurement } from "./preview";
 import { measureHeldStreams, measureLeak, memoryTable, type HoldMeasurement, type LeakMeasurement } from "./memory";
 import { cpuMark, hasProductionBuild, killAllChildren, otherCores, root, startFake, startKiln, startThinRelay, type ChildServer, type CpuMark } from "./processes";
 import { measureRelay, measureThroughput, relayTable, throughputTable, warmUp, type RelayMeasurement, type ThroughputMeasurement } from "./relay";
 import { renderMarkdown, renderTable, type Table } from "./stats";
 
-const PHASES = ["relay", "throughput", "memory", "browser"] as const;
+const PHASES = ["relay", "throughput", "memory", "browser", "preview"] as const;
 
 const OPTIONS = {
   "first-token-ms": { type: "string", default: "300", help: "the fake provider's delay before the first token" },
@@ -38,6 +39,8 @@ const OPTIONS = {
   "browser-tokens": { type: "string", default: "20000", help: "reply length in tokens (browser phase)" },
   "browser-tps": { type: "string", default: "1000", help: "tokens per second (browser phase)" },
   "browser-runs": { type: "string", default: "2", help: "streams through the UI (the budget is judged on the worst)" },
+  "preview-runs": { type: "string", default: "5", help: "runs of the preview phase (cold, next version and warm each; medians)" },
+  "preview-tps": { type: "string", default: "50", help: "tokens per second of the preview phase's answers (paces the text after the closing fence)" },
   chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", help: "chromium executable" },
   only: { type: "string", default: PHASES.join(","), help: "phases to run" },
   "no-build": { type: "boolean", default: false, help: "use the existing production build instead of running `npm run build`" },
@@ -116,6 +119,7 @@ const results: {
   holds?: HoldMeasurement[];
   leak?: LeakMeasurement;
   browser?: BrowserMeasurement[];
+  preview?: PreviewMeasurement;
 } = {};
 const servers: ChildServer[] = [];
 const keep = <T extends ChildServer>(server: T) => (servers.push(server), server);
@@ -224,6 +228,23 @@ try {
     }
     tables.push(browserTable(results.browser), weightTable(results.browser[0]));
     phaseDone("browser");
+    await kiln.stop();
+  }
+
+  if (only.has("preview")) {
+    log("\n6. preview");
+    const kiln = keep(await startKiln(fake.url));
+    results.preview = await measurePreview(
+      {
+        kilnUrl: kiln.url,
+        runs: Math.max(1, int("preview-runs", values["preview-runs"])),
+        tokensPerSecond: int("preview-tps", values["preview-tps"]),
+        executablePath: values.chromium,
+      },
+      log,
+    );
+    tables.push(previewTable(results.preview), previewWeightTable(results.preview));
+    phaseDone("preview");
     await kiln.stop();
   }
 } catch (error) {

@@ -524,12 +524,24 @@ describe("the preview and the code view", () => {
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default", writing: true, version: 1 });
     expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     chat.request.push(delta(" function App() {}\n```\n"));
-    // Closed but the answer is not finished: not yet a version the preview runs.
+    // Closed: the code is complete, so the preview runs it while the closing sentence streams.
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
-    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
+    expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 1, code: "export default function App() {}", fromFix: false, latest: true });
+    chat.request.push(delta("Enjoy!"));
     chat.request.push(done());
     expect(selectPreviewVersion(chat.snapshot)?.code).toBe("export default function App() {}");
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
+  });
+
+  it("an answer whose block closed but that then fails makes no version: the preview goes back to the last one", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    chat.request.push(delta("```tsx\nexport default function Blue() {}\n```\nAnd"));
+    expect(selectPreviewVersion(chat.snapshot)).toMatchObject({ number: 2, code: "export default function Blue() {}" });
+    chat.request.push(serverError());
+    expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 1, code: timerV1, fromFix: false, latest: true });
   });
 
   it("after a reset, the code view drops the discarded code and falls back to the last version", () => {

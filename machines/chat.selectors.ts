@@ -5,7 +5,7 @@
 import type { SnapshotFrom } from "xstate";
 import { extractReply, type ExtractedReply } from "./code-fence";
 import type { chatMachine } from "./chat.machine";
-import { versionNumberOf } from "./versions";
+import { isFixPrompt, versionNumberOf } from "./versions";
 
 export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
 
@@ -58,9 +58,20 @@ export interface PreviewVersion {
   latest: boolean;
 }
 
-/** The version the preview runs: always a complete one, never a half-written answer. */
+/**
+ * The version the preview runs: never half-written code. The answer streaming now counts as soon
+ * as its code block closes (the prose after it changes no code), so the app starts while the last
+ * sentence streams; should that answer then fail or stop, it makes no version and the preview goes
+ * back to the last one. A version the user picked to look at stays until they pick another.
+ */
 export function selectPreviewVersion(snapshot: ChatSnapshot): PreviewVersion | null {
-  const versions = snapshot.context.versions;
+  const { versions, selectedVersion, messages } = snapshot.context;
+  const draft = selectDraftReply(snapshot);
+  if (selectedVersion === undefined && draft?.fence === "closed" && draft.code.trim()) {
+    const prompt = messages.at(-1);
+    const fromFix = prompt?.role === "user" && isFixPrompt(prompt.content);
+    return { number: versions.length + 1, code: draft.code, fromFix, latest: true };
+  }
   const shown = selectShownVersion(snapshot);
   const version = versions[shown];
   if (!version) return null;

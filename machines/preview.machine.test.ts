@@ -350,14 +350,20 @@ describe("the automatic fix", () => {
     expect(preview.fixes).toEqual([]);
   });
 
-  it("is not asked while the chat is streaming a turn, nor later when the turn ends", () => {
+  it("is not asked while the chat is streaming a turn, but once that turn ends (a version runs before its answer ends)", () => {
     const preview = startPreview();
     preview.send({ type: "CHAT_BUSY", busy: true });
     preview.showRunning(1, counter);
     preview.frame.runtimeError();
-    preview.send({ type: "CHAT_BUSY", busy: false });
     expect(preview.snapshot.value).toBe("failed");
     expect(preview.fixes).toEqual([]);
+    preview.send({ type: "CHAT_BUSY", busy: false });
+    expect(preview.fixes).toHaveLength(1);
+    expect(preview.fixes[0]).toMatchObject({ version: 1, auto: true });
+    // Busy again (the fix streams) and idle again: still one.
+    preview.send({ type: "CHAT_BUSY", busy: true });
+    preview.send({ type: "CHAT_BUSY", busy: false });
+    expect(preview.fixes).toHaveLength(1);
   });
 
   it("is not asked for a version the chat marks as not auto-fixable (an older version picked to look at)", () => {

@@ -20,7 +20,7 @@
  * fix (no chains), never while the chat streams a turn, and never for our own timeout (a slow
  * machine is not a bug in the code). After that the user's Fix button decides.
  */
-import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, setup, type SnapshotFrom } from "xstate";
+import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, setup, type SnapshotFrom } from "xstate";
 import { runMessage, type PreviewError, type PreviewFiles, type RunMessage } from "./preview-protocol";
 
 export interface PreviewRun {
@@ -66,7 +66,9 @@ export type PreviewEvent =
   | { type: "FIX" }
   | { type: "RELOAD" }
   /** Sent only by the machine's own awake timer. */
-  | { type: "TIMEOUT" };
+  | { type: "TIMEOUT" }
+  /** Sent only by the machine to itself, once a CHAT_BUSY has been recorded. */
+  | { type: "RECHECK_AUTO_FIX" };
 
 /** What the machine asks of the outside world (`actor.on(type, …)`). */
 export type PreviewEmitted =
@@ -252,6 +254,11 @@ export const previewMachine = setup({
         if (check("canAutoFix")) enqueue("requestAutoFix");
       }),
       on: {
+        // A version runs as soon as its code block closes, so it may fail while its own answer still
+        // streams: the automatic fix waits for the turn to end instead of being skipped.
+        // Raised, so the gates are checked once the new chatBusy is in the context.
+        CHAT_BUSY: { actions: ["setChatBusy", raise({ type: "RECHECK_AUTO_FIX" })] },
+        RECHECK_AUTO_FIX: { guard: "canAutoFix", actions: "requestAutoFix" },
         // A second error of the same run is not shown: each error is shown once, the first one.
         FIX: { actions: "requestManualFix" },
         RELOAD: { target: "loading", actions: "restartRun" },

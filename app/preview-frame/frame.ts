@@ -99,17 +99,31 @@ function bundlesFor(required: RequiredModule[]): AllowedLibrary["bundle"][] {
 
 /** Where the build put each bundle: the frame page lists them (scripts/build-preview.ts). */
 const bundleUrls = JSON.parse(document.getElementById("kiln-preview-bundles")?.textContent ?? "{}") as Record<string, string>;
+const loading = new Map<string, Promise<void>>();
 
+/** Loads a bundle once, however often it is asked for (preloaded, then imported). */
 function loadBundle(bundle: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = bundleUrls[bundle];
-    // Served with Access-Control-Allow-Origin, so errors thrown inside keep their message and stack.
-    script.crossOrigin = "anonymous";
-    script.onload = () => resolve();
-    script.onerror = () => reject(new Error(`The preview could not load ${bundle} from Kiln's server.`));
-    document.head.append(script);
-  });
+  let promise = loading.get(bundle);
+  if (!promise) {
+    promise = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = bundleUrls[bundle];
+      // Served with Access-Control-Allow-Origin, so errors thrown inside keep their message and stack.
+      script.crossOrigin = "anonymous";
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error(`The preview could not load ${bundle} from Kiln's server.`));
+      document.head.append(script);
+    });
+    loading.set(bundle, promise);
+  }
+  return promise;
+}
+
+// The host names the bundles the next app will probably import (`?preload=lucide-react`), so a
+// frame loaded ahead fetches them while it waits. Unknown names are ignored; failures surface
+// only if the app really imports the bundle.
+for (const bundle of new URLSearchParams(location.search).get("preload")?.split(",") ?? []) {
+  if (Object.hasOwn(bundleUrls, bundle)) loadBundle(bundle).catch(() => undefined);
 }
 
 /** An imported name the library does not export: most often an icon lucide-react does not have. */

@@ -1,17 +1,11 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { completionRequests, resetFake } from "./fake-requests";
+import { status, submitPrompt } from "./home-page";
 
 test.beforeEach(async () => {
   await resetFake();
 });
 
-async function submitPrompt(page: Page, prompt: string) {
-  const box = page.getByRole("textbox", { name: "Describe your app" });
-  await box.fill(prompt);
-  await box.press("Enter");
-}
-
-const status = (page: Page) => page.getByRole("status");
 
 test("a prompt streams into the code view, the status line moves, and the answer ends as version 1", async ({ page }) => {
   await page.goto("/");

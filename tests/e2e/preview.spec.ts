@@ -4,19 +4,13 @@
  */
 import type { FrameLocator, Page } from "@playwright/test";
 import { completionRequests, resetFake } from "./fake-requests";
+import { status, submitPrompt } from "./home-page";
 import { expect, test } from "./offline";
 
 test.beforeEach(async () => {
   await resetFake();
 });
 
-async function submitPrompt(page: Page, prompt: string) {
-  const box = page.getByRole("textbox", { name: "Describe your app" });
-  await box.fill(prompt);
-  await box.press("Enter");
-}
-
-const status = (page: Page) => page.getByRole("status");
 /** The frame on screen (the spare one loading beside it is hidden and has no test id). */
 const app = (page: Page): FrameLocator => page.frameLocator('[data-testid="preview-frame"]');
 
@@ -130,8 +124,8 @@ test("the generated app cannot reach Kiln: not its page, not its cookies or stor
   await context.addCookies([{ name: "kiln_probe", value: "secret", url: page.url() }]);
   await submitPrompt(page, "A pomodoro timer");
   await expect(app(page).getByRole("button", { name: "Start" })).toBeVisible({ timeout: 20_000 });
-  const frame = page.frames().find((f) => f.url().endsWith("/preview/frame") && f !== page.mainFrame());
-  expect(frame).toBeDefined();
+  const frame = await (await page.locator("iframe[data-testid=preview-frame]").elementHandle())?.contentFrame();
+  expect(frame).toBeTruthy();
   const attempts = await frame!.evaluate(async () => {
     const attempt = async (what: () => unknown) => {
       try {

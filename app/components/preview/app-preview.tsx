@@ -57,11 +57,10 @@ export function AppPreview({
         </div>
       )}
       <div className="preview-body" data-status={view.status}>
-        {view.status === "idle" ? (
-          <p className="preview-placeholder">The app appears here once its code is complete.</p>
-        ) : !mounted ? null : settings.mode === "local" ? (
-          <LocalPreviewFrame preview={preview} />
-        ) : (
+        {view.status === "idle" && <p className="preview-placeholder">The app appears here once its code is complete.</p>}
+        {/* Kiln's own frames mount at once, idle included: a spare frame loads while the first answer streams. */}
+        {mounted && settings.mode === "local" && <LocalPreviewFrame preview={preview} hidden={view.status === "idle"} />}
+        {mounted && settings.mode === "sandpack" && view.status !== "idle" && (
           <Suspense fallback={<p className="preview-placeholder">Loading the preview…</p>}>
             <SandpackAppPreview preview={preview} settings={settings} />
           </Suspense>

@@ -8,7 +8,8 @@
  * The pool only moves messages: it reports what frames say to the preview machine (FRAME_* events
  * with the run's id) and posts the `run` message the machine emits. It decides nothing.
  */
-import { parseFrameMessage, type RunMessage } from "../../../machines/preview-protocol";
+import { libraryOf } from "../../../machines/allowed-libraries";
+import { APP_ENTRY, parseFrameMessage, type RunMessage } from "../../../machines/preview-protocol";
 import type { PreviewEvent } from "../../../machines/preview.machine";
 
 /** Never allow-same-origin: the generated app must not share Kiln's origin. */
@@ -23,10 +24,22 @@ interface Slot {
 /** After a render, the spare is loaded once the browser is idle again, not while the app starts. */
 const SPARE_DELAY_MS = 500;
 
+/** Before any app has run, most apps draw icons: the first spare frame fetches lucide-react ahead. */
+const FIRST_PRELOAD = ["lucide-react"];
+
+/** The on-demand bundles an app's code imports from (a guess is enough: it only preloads). */
+export function bundlesImportedBy(code: string): string[] {
+  const specifiers = [...code.matchAll(/from\s*["']([^"']+)["']/g)].map((match) => match[1]);
+  const bundles = specifiers.map((specifier) => libraryOf(specifier)?.bundle).filter((bundle) => bundle && bundle !== "react");
+  return [...new Set(bundles as string[])];
+}
+
 export class FramePool {
   private slots: Slot[] = [];
   private shown?: Slot;
   private spareTimer?: ReturnType<typeof setTimeout>;
+  /** What the spare frame preloads: the bundles of the app that ran last. */
+  private preload = FIRST_PRELOAD;
 
   constructor(
     private readonly container: HTMLElement,
@@ -34,6 +47,8 @@ export class FramePool {
     private readonly report: (event: PreviewEvent) => void,
   ) {
     window.addEventListener("message", this.onMessage);
+    // Loaded while the first answer streams, so the first version, too, finds a frame ready.
+    this.addFrame();
   }
 
   /** A new run: the spare frame takes it (already loaded, usually), or a new frame does. */
@@ -46,6 +61,7 @@ export class FramePool {
   }
 
   post(runId: number, message: RunMessage): void {
+    this.preload = bundlesImportedBy(message.files[APP_ENTRY] ?? "");
     this.slots.find((s) => s.runId === runId)?.element.contentWindow?.postMessage(message, "*");
   }
 
@@ -67,7 +83,7 @@ export class FramePool {
     element.className = "preview-frame";
     // Loaded out of sight; a hidden (not display:none) frame still lays out, so charts measure right.
     element.style.visibility = "hidden";
-    element.src = this.frameUrl;
+    element.src = this.preload.length ? `${this.frameUrl}?preload=${this.preload.join(",")}` : this.frameUrl;
     const slot: Slot = { element, ready: false };
     this.slots.push(slot);
     this.container.append(element);

@@ -8,7 +8,7 @@ import { PREVIEW_FRAME_URL } from "../../../machines/preview-settings";
  * Kiln's own preview: connects the preview machine to a pool of sandboxed frames. A new run (the
  * machine's run id changes) takes a frame; the `run` message the machine emits is posted to it.
  */
-export function LocalPreviewFrame({ preview }: { preview: ActorRefFrom<typeof previewMachine> }) {
+export function LocalPreviewFrame({ preview, hidden }: { preview: ActorRefFrom<typeof previewMachine>; hidden: boolean }) {
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const pool = new FramePool(container.current!, PREVIEW_FRAME_URL, (event) => preview.send(event));
@@ -32,5 +32,5 @@ export function LocalPreviewFrame({ preview }: { preview: ActorRefFrom<typeof pr
       pool.destroy();
     };
   }, [preview]);
-  return <div ref={container} className="preview-frames" />;
+  return <div ref={container} className="preview-frames" hidden={hidden} />;
 }
