@@ -41,7 +41,11 @@ export default defineConfig({
     },
     kilnServer({ port: KILN_PORT, name: "kiln-e2e", env: { KILN_PREVIEW_TIMEOUT_MS: "10000" } }),
     // The same app with KILN_PREVIEW=sandpack, for the test of that mode (offline: its bundler is unreachable).
-    kilnServer({ port: SANDPACK_PORT, name: "kiln-e2e-sandpack", env: { KILN_PREVIEW: "sandpack", KILN_PREVIEW_TIMEOUT_MS: "3000" } }),
+    kilnServer({
+      port: SANDPACK_PORT,
+      name: "kiln-e2e-sandpack",
+      env: { KILN_PREVIEW: "sandpack", KILN_PREVIEW_TIMEOUT_MS: "3000" },
+    }),
   ],
 });
 

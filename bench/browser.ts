@@ -81,7 +81,9 @@ type Cdp = { send(method: string, params?: object): Promise<any> };
 
 export async function mainThreadMetrics(cdp: Cdp): Promise<MainThreadMetrics> {
   const { metrics } = (await cdp.send("Performance.getMetrics")) as { metrics: { name: string; value: number }[] };
-  return Object.fromEntries(METRICS.map((name) => [name, metrics.find((m) => m.name === name)?.value ?? Number.NaN])) as unknown as MainThreadMetrics;
+  return Object.fromEntries(
+    METRICS.map((name) => [name, metrics.find((m) => m.name === name)?.value ?? Number.NaN]),
+  ) as unknown as MainThreadMetrics;
 }
 
 export function metricsDelta(from: MainThreadMetrics, to: MainThreadMetrics): MainThreadMetrics {
@@ -199,7 +201,9 @@ export async function measureBrowser(config: BrowserConfig, log: (line: string) 
         () => {
           const statuses = [...document.querySelectorAll('[role="status"]')].map((e) => e.textContent ?? "");
           if (statuses.some((text) => text.includes("Done in"))) return performance.timeOrigin + performance.now();
-          const failed = document.querySelector('[role="status"][data-phase="error"], [role="status"][data-phase="timedOut"], [role="alert"]');
+          const failed = document.querySelector(
+            '[role="status"][data-phase="error"], [role="status"][data-phase="timedOut"], [role="alert"]',
+          );
           return failed ? `failed: ${failed.textContent}` : false;
         },
         undefined,
@@ -267,7 +271,8 @@ const tbtOf = (m: BrowserMeasurement) => sum(m.streamTasks.map((t) => Math.max(0
 export function browserTable(runs: BrowserMeasurement[]): Table {
   const m0 = runs[0];
   const ms = (value: number | undefined) => value ?? "–";
-  const metric = (m: BrowserMeasurement, pick: (t: MainThreadMetrics) => number) => (m.mainThread ? pick(m.mainThread) * 1000 : "–");
+  const metric = (m: BrowserMeasurement, pick: (t: MainThreadMetrics) => number) =>
+    m.mainThread ? pick(m.mainThread) * 1000 : "–";
   const row = (label: string, of: (m: BrowserMeasurement) => string | number | undefined) => [label, ...runs.map(of)];
   return {
     title: `4. Browser: a ${m0.config.tokens}-token reply at ${m0.config.tokensPerSecond} tokens/s through the UI (chromium, headless), ${runs.length} run(s)`,

@@ -28,7 +28,12 @@ export function budgetTable(results: BenchResults): Table {
     for (const c of [...new Set([Math.min(...cs), Math.max(...cs)])]) {
       const med = summary.find((r) => r.concurrency === c && r.metric === "TTFD median")!;
       const p99 = summary.find((r) => r.concurrency === c && r.metric === "TTFD p99")!;
-      rows.push([`TTFD median, ${c} stream(s)`, "kiln/thin ≤ 1.02", med.kilnOverThin.toFixed(3), verdict(med.kilnOverThin <= 1.02)]);
+      rows.push([
+        `TTFD median, ${c} stream(s)`,
+        "kiln/thin ≤ 1.02",
+        med.kilnOverThin.toFixed(3),
+        verdict(med.kilnOverThin <= 1.02),
+      ]);
       rows.push([`TTFD p99, ${c} stream(s)`, "kiln/thin ≤ 1.10", p99.kilnOverThin.toFixed(3), verdict(p99.kilnOverThin <= 1.1)]);
     }
   }
@@ -86,7 +91,12 @@ export function budgetTable(results: BenchResults): Table {
     const entry = b.sandpackJs[0]?.url;
     const lazy = entry !== undefined && !b.homeJs.some((f) => f.url === entry);
     rows.push(homeRow(b.homeJs, "browser phase"));
-    rows.push(["Sandpack loads lazily", "not loaded by /", entry ? (lazy ? "not on /" : "loaded by /") : "no Sandpack chunk", verdict(lazy)]);
+    rows.push([
+      "Sandpack loads lazily",
+      "not loaded by /",
+      entry ? (lazy ? "not on /" : "loaded by /") : "no Sandpack chunk",
+      verdict(lazy),
+    ]);
   }
   if (results.preview) {
     const p = results.preview;

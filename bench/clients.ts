@@ -79,7 +79,12 @@ export async function streamRelay(
 }
 
 /** The same stream straight from the provider with the openai SDK (`stream: true`). */
-export async function streamDirect(baseURL: string, prompt: string, signal?: AbortSignal, onFirstDelta?: () => void): Promise<StreamResult> {
+export async function streamDirect(
+  baseURL: string,
+  prompt: string,
+  signal?: AbortSignal,
+  onFirstDelta?: () => void,
+): Promise<StreamResult> {
   let client = openaiClients.get(baseURL);
   if (!client) {
     client = new OpenAI({ baseURL, apiKey: "bench-key", maxRetries: 0 });
@@ -106,14 +111,22 @@ export async function streamDirect(baseURL: string, prompt: string, signal?: Abo
     }
     if (choice?.finish_reason) finished = true;
   }
-  return { path: "direct", ttfdMs, totalMs: performance.now() - start, text, deltas, sequence: finished ? ["delta", "done"] : ["delta"] };
+  return {
+    path: "direct",
+    ttfdMs,
+    totalMs: performance.now() - start,
+    text,
+    deltas,
+    sequence: finished ? ["delta", "done"] : ["delta"],
+  };
 }
 
 /** Why a stream's result is not a complete, correct copy of `expected`, or undefined when it is. */
 export function streamProblem(result: StreamResult, expected: string): string | undefined {
   const wanted = result.path === "direct" ? ["delta", "done"] : ["meta", "delta", "done"];
   if (result.sequence.join(",") !== wanted.join(",")) return `events ${result.sequence.join(",")}, expected ${wanted.join(",")}`;
-  if (result.text !== expected) return `text differs from the provider's reply (${result.text.length} vs ${expected.length} chars)`;
+  if (result.text !== expected)
+    return `text differs from the provider's reply (${result.text.length} vs ${expected.length} chars)`;
   if (!(result.ttfdMs > 0 && result.totalMs >= result.ttfdMs)) return `bad timings ttfd=${result.ttfdMs} total=${result.totalMs}`;
   return undefined;
 }

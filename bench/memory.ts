@@ -33,11 +33,23 @@ async function snapshot(pid: number, inspector: Inspector): Promise<MemorySnapsh
   }
   await inspector.collectGarbage();
   await sleep(200);
-  return { rss: median(samples), rssAfterGc: readRss(pid), heapAfterGc: await inspector.heapUsed(), codeAfterGc: await inspector.codeUsed() };
+  return {
+    rss: median(samples),
+    rssAfterGc: readRss(pid),
+    heapAfterGc: await inspector.heapUsed(),
+    codeAfterGc: await inspector.codeUsed(),
+  };
 }
 
 /** Runs `count` streams, at most `concurrency` at a time; returns the failures. */
-async function runMany(target: StreamTarget, prompt: string, expected: string, count: number, concurrency: number, fakeUrl: string) {
+async function runMany(
+  target: StreamTarget,
+  prompt: string,
+  expected: string,
+  count: number,
+  concurrency: number,
+  fakeUrl: string,
+) {
   let started = 0;
   const problems: string[] = [];
   await Promise.all(
@@ -165,13 +177,31 @@ export function memoryTable(holds: HoldMeasurement[], leak: LeakMeasurement | un
   const rows: Table["rows"] = [];
   for (const h of holds) {
     const per = (key: keyof MemorySnapshot | typeof objects) => kib((value(h.held, key) - value(h.baseline, key)) / h.streams);
-    rows.push([`${h.path}: per open stream (${h.streams} open), KiB`, per("rss"), per("rssAfterGc"), per("heapAfterGc"), per(objects)]);
-    rows.push([`${h.path}: baseline → held → clients gone, MiB`, fmtMiB(h, "rss"), fmtMiB(h, "rssAfterGc"), fmtMiB(h, "heapAfterGc"), fmtMiB(h, objects)]);
+    rows.push([
+      `${h.path}: per open stream (${h.streams} open), KiB`,
+      per("rss"),
+      per("rssAfterGc"),
+      per("heapAfterGc"),
+      per(objects),
+    ]);
+    rows.push([
+      `${h.path}: baseline → held → clients gone, MiB`,
+      fmtMiB(h, "rss"),
+      fmtMiB(h, "rssAfterGc"),
+      fmtMiB(h, "heapAfterGc"),
+      fmtMiB(h, objects),
+    ]);
     rows.push([`${h.path}: upstream calls still open 3 s after the clients left`, h.upstreamStillOpen, "", "", ""]);
   }
   if (leak && leak.checkpoints.length >= 2) {
     for (const c of leak.checkpoints) {
-      rows.push([`kiln after ${c.streams} short streams, MiB`, mib(c.memory.rss), mib(c.memory.rssAfterGc), mib(c.memory.heapAfterGc), mib(value(c.memory, objects))]);
+      rows.push([
+        `kiln after ${c.streams} short streams, MiB`,
+        mib(c.memory.rss),
+        mib(c.memory.rssAfterGc),
+        mib(c.memory.heapAfterGc),
+        mib(value(c.memory, objects)),
+      ]);
     }
     const [first, last] = [leak.checkpoints[0], leak.checkpoints[leak.checkpoints.length - 1]];
     const growth = (key: keyof MemorySnapshot | typeof objects) => value(last.memory, key) - value(first.memory, key);

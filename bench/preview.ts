@@ -156,7 +156,8 @@ async function awaitVersion(page: Page, sample: PreviewSample, after: number, tr
         const marks = (window as any).__previewBench?.marks ?? [];
         if (marks.some((m: Mark) => m.kind === "rendered" && m.version === version)) return "rendered";
         const error = marks.find((m: Mark) => m.kind === "error" && m.version === version);
-        if (error) return `the frame reported an error: ${document.querySelector('[data-testid="preview-error"]')?.textContent ?? ""}`;
+        if (error)
+          return `the frame reported an error: ${document.querySelector('[data-testid="preview-error"]')?.textContent ?? ""}`;
         const unavailable = document.querySelector('[data-testid="preview-unavailable"]');
         return unavailable ? `preview unavailable: ${unavailable.textContent}` : false;
       },
@@ -172,10 +173,14 @@ async function awaitVersion(page: Page, sample: PreviewSample, after: number, tr
   }
   // The app runs as soon as the fence closes, before the answer is done: wait for both.
   await page
-    .waitForFunction((since) => ((window as any).__previewBench?.marks ?? []).some((m: Mark) => m.kind === "done" && m.at >= since), after, {
-      polling: 50,
-      timeout: 30_000,
-    })
+    .waitForFunction(
+      (since) => ((window as any).__previewBench?.marks ?? []).some((m: Mark) => m.kind === "done" && m.at >= since),
+      after,
+      {
+        polling: 50,
+        timeout: 30_000,
+      },
+    )
     .catch(() => undefined);
   const marks = (await marksOf(page)).filter((m) => m.at >= after);
   sample.fenceClosedAt = marks.find((m) => m.kind === "fence-closed" && m.version === sample.version)?.at;
@@ -188,12 +193,18 @@ async function awaitVersion(page: Page, sample: PreviewSample, after: number, tr
   if (sample.doneAt === undefined) sample.problems.push('the status line never reached "done"');
   // What ran is the app: its Start button, in the frame on screen.
   const start = page.frameLocator('[data-testid="preview-frame"]').getByRole("button", { name: "Start" });
-  if (!(await start.isVisible().catch(() => false))) sample.problems.push(`version ${sample.version}: no Start button in the frame on screen`);
+  if (!(await start.isVisible().catch(() => false)))
+    sample.problems.push(`version ${sample.version}: no Start button in the frame on screen`);
   await traffic.settle();
 }
 
 /** One run: cold and next version in a fresh context, then warm in a new page of the same context. */
-async function measureRun(browser: Browser, config: PreviewConfig, measurement: PreviewMeasurement, first: boolean): Promise<PreviewSample[]> {
+async function measureRun(
+  browser: Browser,
+  config: PreviewConfig,
+  measurement: PreviewMeasurement,
+  first: boolean,
+): Promise<PreviewSample[]> {
   const pace = `[fake:tps=${config.tokensPerSecond}]`;
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   try {
@@ -216,7 +227,9 @@ async function measureRun(browser: Browser, config: PreviewConfig, measurement: 
         homeJs.push(
           response
             .body()
-            .then((bytes) => void measurement.homeJs.push({ url: url.pathname, bytes: bytes.length, gzip: gzipSync(bytes).length }))
+            .then(
+              (bytes) => void measurement.homeJs.push({ url: url.pathname, bytes: bytes.length, gzip: gzipSync(bytes).length }),
+            )
             .catch(() => {}),
         );
       }
@@ -236,10 +249,14 @@ async function measureRun(browser: Browser, config: PreviewConfig, measurement: 
     const next: PreviewSample = { case: "next", version: 2, frameResponses: [], problems: [] };
     // The spare frame is made 500 ms after a render and then loads: the user is still reading.
     try {
-      await page.waitForFunction(() => ((window as any).__previewBench?.marks ?? []).filter((m: Mark) => m.kind === "ready").length >= 2, undefined, {
-        polling: 50,
-        timeout: 15_000,
-      });
+      await page.waitForFunction(
+        () => ((window as any).__previewBench?.marks ?? []).filter((m: Mark) => m.kind === "ready").length >= 2,
+        undefined,
+        {
+          polling: 50,
+          timeout: 15_000,
+        },
+      );
       next.spareWasReady = true;
     } catch {
       next.spareWasReady = false;
@@ -285,13 +302,21 @@ export async function measurePreview(config: PreviewConfig, log: (line: string) 
   });
   try {
     // Not measured: the server's first chat pages and preview files (its JIT, its file reads).
-    await measureRun(browser, { ...config, tokensPerSecond: 1000 }, { ...measurement, samples: [], homeJs: [], homePreviewRequests: [], blocked: [] }, false);
+    await measureRun(
+      browser,
+      { ...config, tokensPerSecond: 1000 },
+      { ...measurement, samples: [], homeJs: [], homePreviewRequests: [], blocked: [] },
+      false,
+    );
     for (let run = 1; run <= config.runs; run++) {
       const samples = await measureRun(browser, config, measurement, run === 1);
       measurement.samples.push(...samples);
       log(
         `  run ${run}: ${samples
-          .map((s) => `${s.case} ${formatMs(fenceToRendered(s))} (fence → done ${formatMs(fenceToDone(s))})${s.problems.length ? " PROBLEM" : ""}`)
+          .map(
+            (s) =>
+              `${s.case} ${formatMs(fenceToRendered(s))} (fence → done ${formatMs(fenceToDone(s))})${s.problems.length ? " PROBLEM" : ""}`,
+          )
           .join(", ")}`,
       );
       for (const s of samples) for (const p of s.problems) log(`    ${s.case}: ${p}`);
@@ -312,7 +337,11 @@ const formatMs = (ms?: number) => (ms === undefined ? "–" : `${ms.toFixed(0)} 
 const samplesOf = (m: PreviewMeasurement, c: PreviewCase) => m.samples.filter((s) => s.case === c);
 
 /** The median of a figure over the runs of one case; undefined when any run lacks it. */
-export function medianOf(m: PreviewMeasurement, c: PreviewCase, figure: (s: PreviewSample) => number | undefined): number | undefined {
+export function medianOf(
+  m: PreviewMeasurement,
+  c: PreviewCase,
+  figure: (s: PreviewSample) => number | undefined,
+): number | undefined {
   const values = samplesOf(m, c).map(figure);
   return values.length && values.every((v) => v !== undefined) ? median(values as number[]) : undefined;
 }
@@ -353,9 +382,15 @@ export function previewTable(m: PreviewMeasurement): Table {
     columns: ["measure", ...PREVIEW_CASES],
     rows: [
       row("closing fence → rendered", fenceToRendered),
-      row("…closing fence → frame ready (frame page, react and frame bundles loaded and run; 'not measured': a spare frame was ready)", fenceToReady),
+      row(
+        "…closing fence → frame ready (frame page, react and frame bundles loaded and run; 'not measured': a spare frame was ready)",
+        fenceToReady,
+      ),
       row("…frame ready → rendered (the app's imports, Tailwind, compile, first commit)", readyToRendered),
-      row(`closing fence → done, for comparison (the text after the fence: ${PREVIEW_CASES.map((c) => m.tailChars[c]).join(" / ")} characters; the app runs meanwhile)`, fenceToDone),
+      row(
+        `closing fence → done, for comparison (the text after the fence: ${PREVIEW_CASES.map((c) => m.tailChars[c]).join(" / ")} characters; the app runs meanwhile)`,
+        fenceToDone,
+      ),
     ],
     notes: [
       'closing fence: the code view\'s data-writing turns "false" (the preview starts the app then); done: the status line\'s data-phase turns "done"; rendered: the frame\'s message',
@@ -363,7 +398,9 @@ export function previewTable(m: PreviewMeasurement): Table {
       ...PREVIEW_CASES.map(downloads),
       `next version used a spare frame that was ready before submit: ${samplesOf(m, "next").filter((s) => s.spareWasReady).length} of ${samplesOf(m, "next").length} runs`,
       ...m.samples.flatMap((s, i) => s.problems.map((p) => `PROBLEM (${s.case}, sample ${i + 1}): ${p}`)),
-      ...(m.blocked.length ? [`non-local requests aborted: ${[...new Set(m.blocked)].join(", ")}`] : ["no request tried to leave the machine"]),
+      ...(m.blocked.length
+        ? [`non-local requests aborted: ${[...new Set(m.blocked)].join(", ")}`]
+        : ["no request tried to leave the machine"]),
     ],
   };
 }
@@ -375,13 +412,28 @@ export function previewWeightTable(m: PreviewMeasurement): Table {
     const size = m.manifest.sizes[name];
     const when = name === "react" || name === "frame" ? "always" : "on import";
     const response = cold?.frameResponses.find((r) => r.path.endsWith(`/${file}`));
-    return [`${name} (${when})`, kib(size.bytes), kib(size.gzipBytes), response ? kib(response.encodedBytes) : loaded.size ? "not loaded" : "–"];
+    return [
+      `${name} (${when})`,
+      kib(size.bytes),
+      kib(size.gzipBytes),
+      response ? kib(response.encodedBytes) : loaded.size ? "not loaded" : "–",
+    ];
   });
   const page = cold?.frameResponses.find((r) => r.path === "/preview/frame");
   rows.push(["frame page /preview/frame", "", "", page ? kib(page.encodedBytes) : "–"]);
-  rows.push(["all four bundles (manifest)", kib(sum(Object.values(m.manifest.sizes).map((s) => s.bytes))), kib(manifestGzipBytes(m)), ""]);
+  rows.push([
+    "all four bundles (manifest)",
+    kib(sum(Object.values(m.manifest.sizes).map((s) => s.bytes))),
+    kib(manifestGzipBytes(m)),
+    "",
+  ]);
   rows.push(["the pomodoro app's first run, cold (measured)", "", "", cold ? kib(coldFrameBytes(m)) : "–"]);
-  rows.push(["home page JS before any preview", kib(sum(m.homeJs.map((f) => f.bytes))), kib(sum(m.homeJs.map((f) => f.gzip))), ""]);
+  rows.push([
+    "home page JS before any preview",
+    kib(sum(m.homeJs.map((f) => f.bytes))),
+    kib(sum(m.homeJs.map((f) => f.gzip))),
+    "",
+  ]);
   return {
     title: "7. Preview weight, KiB (manifest: build/preview/manifest.json; measured: encoded body bytes of /preview/* responses)",
     columns: ["what", "raw KiB", "gzip KiB", "transferred, cold KiB"],

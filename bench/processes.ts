@@ -158,7 +158,10 @@ export function hasProductionBuild(): boolean {
  * Kiln's production server (`NODE_ENV=production node --import tsx server/main.ts`, as `npm start`)
  * with Together pointed at the fake, its own throw-away SQLite file and LOG_LEVEL=warn.
  */
-export async function startKiln(fakeUrl: string, { inspect = false, env = {} as Record<string, string> } = {}): Promise<ChildServer> {
+export async function startKiln(
+  fakeUrl: string,
+  { inspect = false, env = {} as Record<string, string> } = {},
+): Promise<ChildServer> {
   if (!hasProductionBuild()) throw new Error("No production build: run `npm run build` first (npm run bench does).");
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "kiln-bench-"));

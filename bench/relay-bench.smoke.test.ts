@@ -58,10 +58,16 @@ describe("the relay benchmark", () => {
     expect(table.rows.map((row) => `${row[0]} ${row[1]}`)).toEqual([
       ...metrics.map((metric) => `1 ${metric}`),
       ...metrics.map((metric) => `2 ${metric}`),
-      ...[1, 2].flatMap((c) => [`${c} relay CPU ms/stream`, `${c} fake CPU ms/stream`, `${c} client CPU ms/stream`, `${c} samples (failed)`]),
+      ...[1, 2].flatMap((c) => [
+        `${c} relay CPU ms/stream`,
+        `${c} fake CPU ms/stream`,
+        `${c} client CPU ms/stream`,
+        `${c} samples (failed)`,
+      ]),
     ]);
     for (const row of table.rows.slice(0, 8)) {
-      for (const cell of row.slice(2)) expect(Number.isFinite(Number(cell)) && Number(cell) > 0, `${row[0]} ${row[1]}: ${cell}`).toBe(true);
+      for (const cell of row.slice(2))
+        expect(Number.isFinite(Number(cell)) && Number(cell) > 0, `${row[0]} ${row[1]}: ${cell}`).toBe(true);
     }
     const text = renderTable(table);
     expect(text).toContain("kiln/thin");

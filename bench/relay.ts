@@ -137,7 +137,8 @@ export async function warmUp(servers: RelayServers, streams = 20) {
   const targets = targetsOf(servers);
   const reply = "no-code";
   const prompt = promptFor(reply, "[fake:tps=0][fake:first-token-ms=0]");
-  for (const path of PATHS) await runBatch(targets[path], prompt, fakeReply(reply), Math.min(streams, 10), Math.ceil(streams / 10), 0);
+  for (const path of PATHS)
+    await runBatch(targets[path], prompt, fakeReply(reply), Math.min(streams, 10), Math.ceil(streams / 10), 0);
   await resetFake(servers.fakeUrl);
 }
 
@@ -153,7 +154,10 @@ export async function measureRelay(
   const lastTexts = { kiln: "", thin: "", direct: "" } as Record<PathName, string>;
   for (const c of config.concurrency) {
     samples[c] = Object.fromEntries(
-      PATHS.map((path) => [path, { ttfd: [], total: [], streams: 0, serverCpuMs: 0, clientCpuMs: 0, fakeCpuMs: 0, problems: [] } satisfies PathSamples]),
+      PATHS.map((path) => [
+        path,
+        { ttfd: [], total: [], streams: 0, serverCpuMs: 0, clientCpuMs: 0, fakeCpuMs: 0, problems: [] } satisfies PathSamples,
+      ]),
     ) as unknown as Record<PathName, PathSamples>;
   }
   for (let round = 0; round < config.rounds; round++) {
@@ -225,7 +229,15 @@ export function relayTable(measurement: RelayMeasurement): Table {
   for (const c of config.concurrency) {
     const s = measurement.samples[c];
     const perStream = (p: PathSamples) => p.serverCpuMs / Math.max(1, p.streams);
-    rows.push([String(c), "relay CPU ms/stream", perStream(s.kiln), perStream(s.thin), "–", (perStream(s.kiln) / perStream(s.thin)).toFixed(2), "–"]);
+    rows.push([
+      String(c),
+      "relay CPU ms/stream",
+      perStream(s.kiln),
+      perStream(s.thin),
+      "–",
+      (perStream(s.kiln) / perStream(s.thin)).toFixed(2),
+      "–",
+    ]);
     const other = (key: "clientCpuMs" | "fakeCpuMs") => PATHS.map((path) => s[path][key] / Math.max(1, s[path].streams));
     if (measurement.fakeCpuMeasured) rows.push([String(c), "fake CPU ms/stream", ...other("fakeCpuMs"), "", ""]);
     rows.push([String(c), "client CPU ms/stream", ...other("clientCpuMs"), "", ""]);
@@ -284,7 +296,10 @@ export async function measureThroughput(
       rates[path].push(rate);
       if (batch.serverCpuMs !== undefined) serverCpuMs[path].push(batch.serverCpuMs);
       problems.push(...batch.problems);
-      log(`  round ${round + 1}/${config.rounds} ${path.padEnd(6)} ${rate.toFixed(0)} tokens/s in ${batch.wallMs.toFixed(0)} ms` + (batch.problems.length ? `, ${batch.problems.length} FAILED: ${batch.problems[0]}` : ""));
+      log(
+        `  round ${round + 1}/${config.rounds} ${path.padEnd(6)} ${rate.toFixed(0)} tokens/s in ${batch.wallMs.toFixed(0)} ms` +
+          (batch.problems.length ? `, ${batch.problems.length} FAILED: ${batch.problems[0]}` : ""),
+      );
       await resetFake(servers.fakeUrl);
       await sleep(200);
     }

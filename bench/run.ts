@@ -16,8 +16,27 @@ import { budgetTable } from "./budgets";
 import { connectInspector, timeByArea, topFunctions } from "./inspector";
 import { measurePreview, previewTable, previewWeightTable, type PreviewMeasurement } from "./preview";
 import { measureHeldStreams, measureLeak, memoryTable, type HoldMeasurement, type LeakMeasurement } from "./memory";
-import { cpuMark, hasProductionBuild, killAllChildren, otherCores, root, startFake, startKiln, startThinRelay, type ChildServer, type CpuMark } from "./processes";
-import { measureRelay, measureThroughput, relayTable, throughputTable, warmUp, type RelayMeasurement, type ThroughputMeasurement } from "./relay";
+import {
+  cpuMark,
+  hasProductionBuild,
+  killAllChildren,
+  otherCores,
+  root,
+  startFake,
+  startKiln,
+  startThinRelay,
+  type ChildServer,
+  type CpuMark,
+} from "./processes";
+import {
+  measureRelay,
+  measureThroughput,
+  relayTable,
+  throughputTable,
+  warmUp,
+  type RelayMeasurement,
+  type ThroughputMeasurement,
+} from "./relay";
 import { renderMarkdown, renderTable, type Table } from "./stats";
 
 const PHASES = ["relay", "throughput", "memory", "browser", "preview"] as const;
@@ -25,10 +44,18 @@ const PHASES = ["relay", "throughput", "memory", "browser", "preview"] as const;
 const OPTIONS = {
   "first-token-ms": { type: "string", default: "300", help: "the fake provider's delay before the first token" },
   tps: { type: "string", default: "50", help: "tokens per second per stream (relay phase)" },
-  reply: { type: "string", default: "no-code", help: "fake reply for the relay phase (no-code ≈ 73 tokens, default ≈ 550, long:N)" },
+  reply: {
+    type: "string",
+    default: "no-code",
+    help: "fake reply for the relay phase (no-code ≈ 73 tokens, default ≈ 550, long:N)",
+  },
   concurrency: { type: "string", default: "1,50,200", help: "concurrent streams, comma-separated" },
   rounds: { type: "string", default: "3", help: "rounds of the relay and throughput phases" },
-  "min-samples": { type: "string", default: "4", help: "streams per path, concurrency and round at least (1 stream: back to back)" },
+  "min-samples": {
+    type: "string",
+    default: "4",
+    help: "streams per path, concurrency and round at least (1 stream: back to back)",
+  },
   "ramp-ms": { type: "string", default: "1000", help: "stream starts spread evenly over this window (0: all at once)" },
   "throughput-tps": { type: "string", default: "200", help: "tokens per second per stream (throughput phase)" },
   "throughput-concurrency": { type: "string", default: "200", help: "concurrent streams (throughput phase)" },
@@ -40,11 +67,19 @@ const OPTIONS = {
   "browser-tps": { type: "string", default: "1000", help: "tokens per second (browser phase)" },
   "browser-runs": { type: "string", default: "2", help: "streams through the UI (the budget is judged on the worst)" },
   "preview-runs": { type: "string", default: "5", help: "runs of the preview phase (cold, next version and warm each; medians)" },
-  "preview-tps": { type: "string", default: "50", help: "tokens per second of the preview phase's answers (paces the text after the closing fence)" },
+  "preview-tps": {
+    type: "string",
+    default: "50",
+    help: "tokens per second of the preview phase's answers (paces the text after the closing fence)",
+  },
   chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", help: "chromium executable" },
   only: { type: "string", default: PHASES.join(","), help: "phases to run" },
   "no-build": { type: "boolean", default: false, help: "use the existing production build instead of running `npm run build`" },
-  profile: { type: "boolean", default: false, help: "CPU-profile Kiln (relay at the highest concurrency) and the page; slower, writes bench-results/*.cpuprofile" },
+  profile: {
+    type: "boolean",
+    default: false,
+    help: "CPU-profile Kiln (relay at the highest concurrency) and the page; slower, writes bench-results/*.cpuprofile",
+  },
   out: { type: "string", default: "bench-results", help: "where results (JSON, markdown, profiles) go" },
   help: { type: "boolean", default: false, help: "this help" },
 } as const;
@@ -56,7 +91,8 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log("npm run bench -- [options]\n");
-  for (const [name, o] of Object.entries(OPTIONS)) console.log(`  --${name.padEnd(24)} ${o.help}${o.type === "string" ? ` (default ${o.default})` : ""}`);
+  for (const [name, o] of Object.entries(OPTIONS))
+    console.log(`  --${name.padEnd(24)} ${o.help}${o.type === "string" ? ` (default ${o.default})` : ""}`);
   process.exit(0);
 }
 
@@ -170,7 +206,14 @@ try {
       log(`\nprofiling Kiln at ${c} streams…`);
       const inspector = await connectInspector(kiln.inspectorUrl!);
       await inspector.startProfile();
-      await measureRelay(relayServers, { ...pacing, concurrency: [c], rounds: 1, minSamples: 1, rampMs: int("ramp-ms", values["ramp-ms"]), reply: values.reply });
+      await measureRelay(relayServers, {
+        ...pacing,
+        concurrency: [c],
+        rounds: 1,
+        minSamples: 1,
+        rampMs: int("ramp-ms", values["ramp-ms"]),
+        reply: values.reply,
+      });
       const profile = await inspector.stopProfile(join(outDir, "kiln-relay.cpuprofile"));
       inspector.close();
       log(`Kiln's CPU profile (self time), written to ${values.out}/kiln-relay.cpuprofile:`);
@@ -187,7 +230,8 @@ try {
     const holdStreams = int("hold-streams", values["hold-streams"]);
     results.holds = [];
     for (const path of ["kiln", "thin"] as const) {
-      const server = path === "kiln" ? await startKiln(fake.url, { inspect: true }) : await startThinRelay(fake.url, { inspect: true });
+      const server =
+        path === "kiln" ? await startKiln(fake.url, { inspect: true }) : await startThinRelay(fake.url, { inspect: true });
       keep(server);
       results.holds.push(await measureHeldStreams(path, server, fake.url, holdStreams, log));
       await server.stop();
@@ -251,7 +295,9 @@ try {
   // Whatever broke, the servers' last words usually say why.
   for (const server of servers) {
     const exited = server.process.exitCode !== null || server.process.signalCode !== null;
-    console.error(`\n--- ${server.name} (pid ${server.pid}${exited ? `, exited ${server.process.exitCode ?? server.process.signalCode}` : ""}), last output:`);
+    console.error(
+      `\n--- ${server.name} (pid ${server.pid}${exited ? `, exited ${server.process.exitCode ?? server.process.signalCode}` : ""}), last output:`,
+    );
     console.error(server.output.slice(-15).join("\n"));
   }
   throw error;
@@ -274,8 +320,11 @@ const stamp = new Date().toISOString();
 writeFileSync(join(outDir, "latest.json"), JSON.stringify({ stamp, machine, elapsed, options: values, results }, null, 2));
 writeFileSync(
   join(outDir, "latest.md"),
-  [`Measured ${stamp} — ${machine}; took ${elapsed}.`, ...tables.map((t) => `**${t.title}**\n\n${renderMarkdown(t)}${t.notes?.length ? `\n\n${t.notes.map((n) => `- ${n}`).join("\n")}` : ""}`)].join(
-    "\n\n",
-  ) + "\n",
+  [
+    `Measured ${stamp} — ${machine}; took ${elapsed}.`,
+    ...tables.map(
+      (t) => `**${t.title}**\n\n${renderMarkdown(t)}${t.notes?.length ? `\n\n${t.notes.map((n) => `- ${n}`).join("\n")}` : ""}`,
+    ),
+  ].join("\n\n") + "\n",
 );
 log(`results: ${values.out}/latest.json, ${values.out}/latest.md`);

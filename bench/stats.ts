@@ -36,10 +36,16 @@ export function formatNumber(value: number, digits?: number): string {
 
 /** Renders a table as aligned plain text: the first column left-aligned, the others right-aligned. */
 export function renderTable(table: Table): string {
-  const cells = [table.columns, ...table.rows.map((row) => row.map((c) => (typeof c === "number" ? formatNumber(c) : (c ?? ""))))];
+  const cells = [
+    table.columns,
+    ...table.rows.map((row) => row.map((c) => (typeof c === "number" ? formatNumber(c) : (c ?? "")))),
+  ];
   const widths = table.columns.map((_, i) => Math.max(...cells.map((row) => String(row[i] ?? "").length)));
   const line = (row: Cell[]) =>
-    row.map((c, i) => (i === 0 ? String(c ?? "").padEnd(widths[i]) : String(c ?? "").padStart(widths[i]))).join("  ").trimEnd();
+    row
+      .map((c, i) => (i === 0 ? String(c ?? "").padEnd(widths[i]) : String(c ?? "").padStart(widths[i])))
+      .join("  ")
+      .trimEnd();
   const out = [table.title, line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)];
   for (const note of table.notes ?? []) out.push(`  ${note}`);
   return out.join("\n");

@@ -43,12 +43,19 @@ describe("libraryOf", () => {
     expect(libraryOf("react-dom/client")?.name).toBe("react-dom");
   });
 
-  it.each(["axios", "./x", "/App.tsx", "@/components/ui/button", "react-dom/server", "lucide-react/icons/sun", "React", "framer-motion", ""])(
-    "refuses %o: apps may not import it",
-    (specifier) => {
-      expect(libraryOf(specifier)).toBeUndefined();
-    },
-  );
+  it.each([
+    "axios",
+    "./x",
+    "/App.tsx",
+    "@/components/ui/button",
+    "react-dom/server",
+    "lucide-react/icons/sun",
+    "React",
+    "framer-motion",
+    "",
+  ])("refuses %o: apps may not import it", (specifier) => {
+    expect(libraryOf(specifier)).toBeUndefined();
+  });
 });
 
 describe("the system prompt", () => {

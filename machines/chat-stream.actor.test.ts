@@ -93,7 +93,12 @@ function sequence(events: ChatStreamEvent[]): string[] {
   return types;
 }
 
-const pieces = ["Here is your app", " 🍅 café 集中\n\n", "```tsx\nexport default function App() {\n", "  return <h1>🍅 Pomodoro</h1>;\n}\n```\n"];
+const pieces = [
+  "Here is your app",
+  " 🍅 café 集中\n\n",
+  "```tsx\nexport default function App() {\n",
+  "  return <h1>🍅 Pomodoro</h1>;\n}\n```\n",
+];
 const fullAnswer = pieces.join("");
 
 describe("a streamed answer", () => {
@@ -135,7 +140,10 @@ describe("a streamed answer", () => {
   it("keeps every character intact when the server writes one byte at a time, splitting multi-byte UTF-8", async () => {
     handler = async (_req, res) => {
       startSse(res);
-      await writeByteByByte(res, sse("meta", metaData) + pieces.map((text) => sse("delta", { text })).join("") + sse("done", doneData));
+      await writeByteByByte(
+        res,
+        sse("meta", metaData) + pieces.map((text) => sse("delta", { text })).join("") + sse("done", doneData),
+      );
       res.end();
     };
     const events = await run();
@@ -147,7 +155,11 @@ describe("a streamed answer", () => {
     // JSON.stringify leaves 🍅 and 集 as raw UTF-8; cut each event in the middle of a character.
     const body = sse("delta", { text: "🍅" }) + sse("delta", { text: "集中 café" }) + sse("done", doneData);
     const bytes = Buffer.from(body, "utf8");
-    const cuts = [bytes.indexOf(Buffer.from("🍅")) + 1, bytes.indexOf(Buffer.from("集")) + 2, bytes.indexOf(Buffer.from("é")) + 1];
+    const cuts = [
+      bytes.indexOf(Buffer.from("🍅")) + 1,
+      bytes.indexOf(Buffer.from("集")) + 2,
+      bytes.indexOf(Buffer.from("é")) + 1,
+    ];
     handler = async (_req, res) => {
       startSse(res);
       let from = 0;
@@ -166,7 +178,10 @@ describe("a streamed answer", () => {
   it("reads CRLF line endings", async () => {
     handler = async (_req, res) => {
       startSse(res);
-      const body = sse("meta", metaData, "\r\n") + pieces.map((text) => sse("delta", { text }, "\r\n")).join("") + sse("done", doneData, "\r\n");
+      const body =
+        sse("meta", metaData, "\r\n") +
+        pieces.map((text) => sse("delta", { text }, "\r\n")).join("") +
+        sse("done", doneData, "\r\n");
       // Also one byte at a time, so "\r" and "\n" arrive in different reads.
       await writeByteByByte(res, body);
       res.end();
@@ -192,7 +207,11 @@ describe("a streamed answer", () => {
     const events = await run();
     // 1 before meta, 1 before each of the 4 deltas, 2 before done (one of them an empty comment).
     expect(events.filter((event) => event.type === "server.ping")).toEqual(Array(7).fill({ type: "server.ping" }));
-    expect(sequence(events.filter((event) => event.type !== "server.ping"))).toEqual(["server.meta", "server.delta", "server.done"]);
+    expect(sequence(events.filter((event) => event.type !== "server.ping"))).toEqual([
+      "server.meta",
+      "server.delta",
+      "server.done",
+    ]);
     expect(answerText(events)).toBe(fullAnswer);
     expect(events.at(-1)).toEqual({ type: "server.done", data: doneData });
   });
@@ -258,10 +277,12 @@ describe("a streamed answer", () => {
 });
 
 describe("a refused request", () => {
-  const refuse = (status: number, body: string, contentType = "application/json"): Handler => (_req, res) => {
-    res.writeHead(status, { "Content-Type": contentType });
-    res.end(body);
-  };
+  const refuse =
+    (status: number, body: string, contentType = "application/json"): Handler =>
+    (_req, res) => {
+      res.writeHead(status, { "Content-Type": contentType });
+      res.end(body);
+    };
 
   it("reports the server's code and message, not retryable for a 400", async () => {
     handler = refuse(400, JSON.stringify({ error: { code: "bad_request", message: "messages must not be empty" } }));
@@ -278,9 +299,15 @@ describe("a refused request", () => {
   });
 
   it("is not retryable when the provider is not configured: asking again cannot help", async () => {
-    handler = refuse(503, JSON.stringify({ error: { code: "provider_not_configured", message: "Together AI is not configured." } }));
+    handler = refuse(
+      503,
+      JSON.stringify({ error: { code: "provider_not_configured", message: "Together AI is not configured." } }),
+    );
     expect(await run()).toEqual([
-      { type: "connection.failed", error: { code: "provider_not_configured", message: "Together AI is not configured.", retryable: false } },
+      {
+        type: "connection.failed",
+        error: { code: "provider_not_configured", message: "Together AI is not configured.", retryable: false },
+      },
     ]);
   });
 
@@ -300,14 +327,18 @@ describe("a refused request", () => {
       res.end(JSON.stringify({ error: { code: "provider_unavailable", message: "Down." } }));
     };
     const events = await run();
-    expect(events).toEqual([{ type: "connection.failed", error: { code: "provider_unavailable", message: "Down.", retryable: true } }]);
+    expect(events).toEqual([
+      { type: "connection.failed", error: { code: "provider_unavailable", message: "Down.", retryable: true } },
+    ]);
     expect(events[0]).not.toHaveProperty("retryAfterMs");
   });
 
   it("is retryable for a 429 (rate limited)", async () => {
     handler = refuse(429, JSON.stringify({ error: { code: "rate_limited", message: "Slow down." } }));
     const events = await run();
-    expect(events).toEqual([{ type: "connection.failed", error: { code: "rate_limited", message: "Slow down.", retryable: true } }]);
+    expect(events).toEqual([
+      { type: "connection.failed", error: { code: "rate_limited", message: "Slow down.", retryable: true } },
+    ]);
   });
 
   it("becomes server_error when the body is not Kiln's JSON (a proxy's error page)", async () => {
@@ -341,7 +372,7 @@ describe("a broken connection", () => {
   it("is reported as connection_lost when the body ends in the middle of the done event", async () => {
     handler = (_req, res) => {
       startSse(res);
-      res.end(sse("delta", { text: "Hi" }) + "event: done\ndata: {\"finishReason\":\"st");
+      res.end(sse("delta", { text: "Hi" }) + 'event: done\ndata: {"finishReason":"st');
     };
     const events = await run();
     expect(events.map((e) => e.type)).toEqual(["server.delta", "connection.failed"]);
@@ -366,7 +397,9 @@ describe("a broken connection", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const events = await run(request({ url: `http://127.0.0.1:${port}/api/chat` }));
-    expect(events).toEqual([{ type: "connection.failed", error: { code: "connection_lost", message: expect.any(String), retryable: true } }]);
+    expect(events).toEqual([
+      { type: "connection.failed", error: { code: "connection_lost", message: expect.any(String), retryable: true } },
+    ]);
   });
 });
 
@@ -424,7 +457,11 @@ describe("what the client ignores", () => {
       startSse(res);
       // In one write: events after done in the same read.
       res.write(
-        sse("delta", { text: "Done." }) + sse("done", doneData) + ": ping\n\n" + sse("delta", { text: " EXTRA" }) + sse("error", { code: "x", message: "y", retryable: false }),
+        sse("delta", { text: "Done." }) +
+          sse("done", doneData) +
+          ": ping\n\n" +
+          sse("delta", { text: " EXTRA" }) +
+          sse("error", { code: "x", message: "y", retryable: false }),
       );
       await pause();
       // And in later reads; the connection is never ended by the server.

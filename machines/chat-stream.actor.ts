@@ -19,7 +19,9 @@ export interface ChatStreamInput {
 }
 
 /** A wire event, named as the machine sees it: `server.meta`, `server.delta`, … */
-export type ServerEvent = { [E in WireEvent as `server.${E["event"]}`]: { type: `server.${E["event"]}`; data: E["data"] } }[`server.${WireEvent["event"]}`];
+export type ServerEvent = {
+  [E in WireEvent as `server.${E["event"]}`]: { type: `server.${E["event"]}`; data: E["data"] };
+}[`server.${WireEvent["event"]}`];
 
 /**
  * The request never produced a complete stream: refused with a JSON error, or Kiln's server
@@ -43,7 +45,8 @@ export const chatStreamActor = fromCallback<{ type: "noop" }, ChatStreamInput>((
 
 /** The I/O of one request, separate from the actor so it can be driven directly. */
 export async function runChatStream(input: ChatStreamInput, signal: AbortSignal, emit: (event: ChatStreamEvent) => void) {
-  const lost = (message: string) => emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true } });
+  const lost = (message: string) =>
+    emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true } });
   let response: Response;
   try {
     response = await fetch(input.url, {

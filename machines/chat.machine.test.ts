@@ -227,7 +227,11 @@ describe("a finished answer", () => {
     chat.ask("what can you build?");
     chat.answer("I can build small React apps.");
     expect(chat.snapshot.value).toBe("done");
-    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "I can build small React apps.", state: "complete" });
+    expect(chat.context.messages.at(-1)).toEqual({
+      role: "assistant",
+      content: "I can build small React apps.",
+      state: "complete",
+    });
     expect(chat.context.versions).toEqual([]);
     expect(selectPreviewVersion(chat.snapshot)).toBeNull();
     expect(versionOfMessage(chat.snapshot, 1)).toBeUndefined();
@@ -438,7 +442,10 @@ describe.each([
     chat.send({ type: "SWITCH_MODEL", model: "gpt-4o" });
     expect(chat.snapshot.matches("active")).toBe(true);
     expect(chat.context.model).toBe("gpt-4o");
-    expect(chat.request.input).toMatchObject({ model: "gpt-4o", messages: [...firstTurn, { role: "user", content: "make it blue" }] });
+    expect(chat.request.input).toMatchObject({
+      model: "gpt-4o",
+      messages: [...firstTurn, { role: "user", content: "make it blue" }],
+    });
     expect(chat.context.messages).toHaveLength(3);
   });
 
@@ -526,7 +533,12 @@ describe("the preview and the code view", () => {
     chat.request.push(delta(" function App() {}\n```\n"));
     // Closed: the code is complete, so the preview runs it while the closing sentence streams.
     expect(selectCodeView(chat.snapshot)).toEqual({ code: "export default function App() {}", writing: false, version: 1 });
-    expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 1, code: "export default function App() {}", fromFix: false, latest: true });
+    expect(selectPreviewVersion(chat.snapshot)).toEqual({
+      number: 1,
+      code: "export default function App() {}",
+      fromFix: false,
+      latest: true,
+    });
     chat.request.push(delta("Enjoy!"));
     chat.request.push(done());
     expect(selectPreviewVersion(chat.snapshot)?.code).toBe("export default function App() {}");
@@ -597,7 +609,13 @@ describe("the server's announced retry (server.retry)", () => {
     expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
     expect(selectPhase(chat.snapshot)).toBe("retrying");
     expect(selectIsActive(chat.snapshot)).toBe(true);
-    expect(chat.context.retry).toEqual({ source: "server", attempt: 1, delayMs: 2000, reason: "rate_limited", until: Date.now() + 2000 });
+    expect(chat.context.retry).toEqual({
+      source: "server",
+      attempt: 1,
+      delayMs: 2000,
+      reason: "rate_limited",
+      until: Date.now() + 2000,
+    });
     // The server retries the provider itself, on the same request: the browser neither aborts nor repeats it.
     expect(chat.requests).toHaveLength(1);
     expect(chat.request.aborted).toBe(false);
@@ -650,7 +668,13 @@ describe("the server's announced retry (server.retry)", () => {
     chat.request.push(serverRetry(1, 2000));
     vi.advanceTimersByTime(40_000);
     chat.request.push(serverRetry(2, 3000, "provider_unavailable"));
-    expect(chat.context.retry).toEqual({ source: "server", attempt: 2, delayMs: 3000, reason: "provider_unavailable", until: Date.now() + 3000 });
+    expect(chat.context.retry).toEqual({
+      source: "server",
+      attempt: 2,
+      delayMs: 3000,
+      reason: "provider_unavailable",
+      until: Date.now() + 3000,
+    });
     // The silence limit counts from the second announcement, not the first.
     vi.advanceTimersByTime(3000 + SILENCE_MS - 1);
     expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
@@ -781,7 +805,8 @@ describe("silence: the server stops answering", () => {
     chat.request.push(delta("Here"));
     vi.advanceTimersByTime(SILENCE_MS);
     const before = chat.snapshot.context;
-    for (const event of [delta("LATE"), ping(), serverRetry(), done(), serverError(), connectionFailed()]) chat.request.push(event);
+    for (const event of [delta("LATE"), ping(), serverRetry(), done(), serverError(), connectionFailed()])
+      chat.request.push(event);
     vi.advanceTimersByTime(60_000);
     expect(chat.snapshot.value).toBe("timedOut");
     expect(chat.snapshot.context).toEqual(before);
@@ -822,7 +847,13 @@ describe("reconnecting when Kiln's server cannot be reached (connection.failed)"
     first.push(connectionFailed());
     expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
     expect(selectPhase(chat.snapshot)).toBe("retrying");
-    expect(chat.context.retry).toEqual({ source: "client", attempt: 1, delayMs: 500, reason: "connection_lost", until: Date.now() + 500 });
+    expect(chat.context.retry).toEqual({
+      source: "client",
+      attempt: 1,
+      delayMs: 500,
+      reason: "connection_lost",
+      until: Date.now() + 500,
+    });
     expect(chat.context.reconnects).toBe(1);
     // What arrived before the drop is discarded: the new request starts over.
     expect(chat.context.draft).toBe("");
@@ -928,7 +959,11 @@ describe("reconnecting when Kiln's server cannot be reached (connection.failed)"
   it("a failure that retrying cannot fix (provider not configured) ends in error at once", () => {
     const chat = startChat();
     chat.ask("a timer");
-    const notConfigured: WireError = { code: "provider_not_configured", message: "Together AI is not configured.", retryable: false };
+    const notConfigured: WireError = {
+      code: "provider_not_configured",
+      message: "Together AI is not configured.",
+      retryable: false,
+    };
     chat.request.push(connectionFailed(notConfigured));
     expect(chat.snapshot.value).toBe("error");
     expect(chat.context.error).toEqual(notConfigured);
@@ -966,7 +1001,16 @@ describe.each([
   it("ignores anything the stopped stream sends afterwards", () => {
     const chat = stopped();
     const before = chat.snapshot.context;
-    const late = [delta("LATE"), ping(), serverRetry(2, 1000), meta("openai"), reset(), done(), serverError(), connectionFailed()];
+    const late = [
+      delta("LATE"),
+      ping(),
+      serverRetry(2, 1000),
+      meta("openai"),
+      reset(),
+      done(),
+      serverError(),
+      connectionFailed(),
+    ];
     for (const event of late) chat.request.push(event);
     expect(chat.snapshot.value).toBe("stopped");
     expect(chat.snapshot.context).toEqual(before);
@@ -987,8 +1031,16 @@ describe("a provider fallback (server.fallback)", () => {
     chat.ask("a timer");
     chat.request.push(meta("together"));
     chat.request.push(delta("Here"));
-    chat.request.push({ type: "server.fallback", data: { from: "together", to: "openai", reason: "provider_unavailable", model: "gpt-4o" } });
-    expect(chat.context.turn).toMatchObject({ provider: "openai", model: "gpt-4o", fellBackFrom: "together", requestId: "req-1" });
+    chat.request.push({
+      type: "server.fallback",
+      data: { from: "together", to: "openai", reason: "provider_unavailable", model: "gpt-4o" },
+    });
+    expect(chat.context.turn).toMatchObject({
+      provider: "openai",
+      model: "gpt-4o",
+      fellBackFrom: "together",
+      requestId: "req-1",
+    });
     expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
     expect(chat.context.draft).toBe("Here");
     expect(chat.request.aborted).toBe(false);
@@ -1061,9 +1113,18 @@ describe("selectPhase and selectCanRecover (the status line and the recovery but
 describe("versions and saved chats", () => {
   const timerV3 = ["export default function App() {", '  return <h1 style={{ color: "red" }}>Timer</h1>;', "}"].join("\n");
   const user = (content: string): ChatMessage => ({ role: "user", content, state: "complete" });
-  const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({ role: "assistant", content, state });
+  const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({
+    role: "assistant",
+    content,
+    state,
+  });
   /** A chat saved with two versions, as the chat page loads it. */
-  const savedChat = (): ChatMessage[] => [user("a timer"), answer(replyWith(timerV1)), user("make it blue"), answer(replyWith(timerV2))];
+  const savedChat = (): ChatMessage[] => [
+    user("a timer"),
+    answer(replyWith(timerV1)),
+    user("make it blue"),
+    answer(replyWith(timerV2)),
+  ];
   const asSent = (messages: ChatMessage[]) => messages.map(({ role, content }) => ({ role, content }));
 
   it("a reopened chat starts idle with its saved versions, showing the latest, without sending anything", () => {

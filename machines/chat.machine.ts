@@ -164,7 +164,8 @@ export const chatMachine = setup({
       const prompt = ((event.type === "SUBMIT" && event.prompt?.trim()) || context.input).trim();
       const picked = context.selectedVersion;
       const olderVersion = picked !== undefined && picked < context.versions.length - 1 ? picked : undefined;
-      const content = olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
+      const content =
+        olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
       const autoFix = event.type === "SUBMIT" && event.autoFix;
       return {
         ...newTurn(autoFix),
@@ -241,7 +242,10 @@ export const chatMachine = setup({
       return { messages: messages.slice(0, -1), input: typedPrompt(last.content), error: undefined };
     }),
     dismissError: assign({ error: undefined }),
-    selectModel: assign({ model: ({ context, event }) => (event.type === "SWITCH_MODEL" || event.type === "SELECT_MODEL" ? event.model : context.model) }),
+    selectModel: assign({
+      model: ({ context, event }) =>
+        event.type === "SWITCH_MODEL" || event.type === "SELECT_MODEL" ? event.model : context.model,
+    }),
   },
 }).createMachine({
   id: "chat",

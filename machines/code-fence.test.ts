@@ -116,17 +116,7 @@ describe("extractReply", () => {
 
   it("prefers the block with export default over an earlier helper block", () => {
     const helper = "function useToggle(initial: boolean) {\n  return useState(initial);\n}";
-    const reply = [
-      "A hook first:",
-      "```ts",
-      helper,
-      "```",
-      "And the app:",
-      "```tsx",
-      counterApp,
-      "```",
-      "Done.",
-    ].join("\n");
+    const reply = ["A hook first:", "```ts", helper, "```", "And the app:", "```tsx", counterApp, "```", "Done."].join("\n");
     expect(extractReply(reply)).toEqual({
       before: ["A hook first:", "```ts", helper, "```", "And the app:"].join("\n"),
       code: counterApp,
@@ -148,7 +138,13 @@ describe("extractReply", () => {
 
   it("turns CRLF line endings into LF everywhere", () => {
     const result = extractReply("Intro\r\n\r\n```tsx\r\nconst a = 1;\r\nconst b = 2;\r\n```\r\nOutro\r\n");
-    expect(result).toEqual({ before: "Intro", code: "const a = 1;\nconst b = 2;", language: "tsx", fence: "closed", after: "Outro" });
+    expect(result).toEqual({
+      before: "Intro",
+      code: "const a = 1;\nconst b = 2;",
+      language: "tsx",
+      fence: "closed",
+      after: "Outro",
+    });
   });
 
   it("accepts a fence indented by up to three spaces and strips that indentation from the code", () => {
@@ -216,7 +212,7 @@ describe("extractReply", () => {
       fence: "closed",
       after: "It uses template literals.",
     });
-    const backtickReply = "```tsx\nconst s = `${a}```;\nconst fence = \"```tsx\";\n```";
+    const backtickReply = '```tsx\nconst s = `${a}```;\nconst fence = "```tsx";\n```';
     expect(extractReply(backtickReply)).toMatchObject({ code: 'const s = `${a}```;\nconst fence = "```tsx";' });
   });
 

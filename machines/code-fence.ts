@@ -34,7 +34,19 @@ const SCRIPT_LANGUAGES = new Set(["tsx", "jsx", "ts", "typescript", "js", "javas
  * "else the first block" fallback: otherwise a closed install block would be chosen until the real
  * code block starts, and the preview would flash a shell command.
  */
-const COMMAND_LANGUAGES = new Set(["bash", "sh", "shell", "zsh", "console", "terminal", "shell-session", "powershell", "ps1", "cmd", "bat"]);
+const COMMAND_LANGUAGES = new Set([
+  "bash",
+  "sh",
+  "shell",
+  "zsh",
+  "console",
+  "terminal",
+  "shell-session",
+  "powershell",
+  "ps1",
+  "cmd",
+  "bat",
+]);
 
 const EXPORT_DEFAULT = "export default";
 
@@ -132,8 +144,7 @@ function chooseBlock(text: string, blocks: Block[]): Block | undefined {
   if (last && !last.closed && SCRIPT_LANGUAGES.has(last.language)) return last;
   const closed = blocks.filter((block) => block.closed);
   return (
-    closed.find((block) => SCRIPT_LANGUAGES.has(block.language)) ??
-    closed.find((block) => !COMMAND_LANGUAGES.has(block.language))
+    closed.find((block) => SCRIPT_LANGUAGES.has(block.language)) ?? closed.find((block) => !COMMAND_LANGUAGES.has(block.language))
   );
 }
 

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { toRequestMessages, type ChatMessage } from "./conversation";
 
 const user = (content: string): ChatMessage => ({ role: "user", content, state: "complete" });
-const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({ role: "assistant", content, state });
+const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({
+  role: "assistant",
+  content,
+  state,
+});
 
 describe("toRequestMessages", () => {
   it("sends a plain conversation as it is, without the UI-only state", () => {

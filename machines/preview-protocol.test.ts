@@ -64,7 +64,13 @@ describe("the frame's messages (frame → host)", () => {
   });
 
   it("keeps the start of a huge error message (a whole stack trace) and drops the blank around it", () => {
-    const parsed = parseFrameMessage({ ...envelope, type: "error", version: 1, kind: "runtime", message: `  ${"x".repeat(10_000)}\n` });
+    const parsed = parseFrameMessage({
+      ...envelope,
+      type: "error",
+      version: 1,
+      kind: "runtime",
+      message: `  ${"x".repeat(10_000)}\n`,
+    });
     expect(parsed?.type === "error" && parsed.message).toBe("x".repeat(4000));
   });
 
@@ -83,7 +89,10 @@ describe("the frame's messages (frame → host)", () => {
     ["an error whose message is not text", { ...envelope, type: "error", version: 1, kind: "runtime", message: { text: "bad" } }],
     ["an error with an empty message", { ...envelope, type: "error", version: 1, kind: "runtime", message: "   " }],
     ["an error at line 0", { ...envelope, type: "error", version: 1, kind: "compile", message: "bad", line: 0 }],
-    ["an error at a fractional column", { ...envelope, type: "error", version: 1, kind: "compile", message: "bad", line: 1, column: 1.5 }],
+    [
+      "an error at a fractional column",
+      { ...envelope, type: "error", version: 1, kind: "compile", message: "bad", line: 1, column: 1.5 },
+    ],
   ])("refuses %s", (_, data) => {
     expect(parseFrameMessage(data)).toBeNull();
   });
@@ -96,7 +105,7 @@ describe("reading a message event on Kiln's page", () => {
     expect(readFrameMessage({ source: frame, data: rendered }, frame)).toEqual(rendered);
   });
 
-  it("ignores the same message posted by another window (every opaque origin is \"null\", so only the source tells them apart)", () => {
+  it('ignores the same message posted by another window (every opaque origin is "null", so only the source tells them apart)', () => {
     expect(readFrameMessage({ source: otherWindow, data: rendered }, frame)).toBeNull();
     expect(readFrameMessage({ source: null, data: rendered }, frame)).toBeNull();
   });
@@ -120,9 +129,9 @@ describe("describing a preview error in one line", () => {
     expect(describePreviewError({ kind: "import", message: "'react-router' is not available", line: 3 })).toBe(
       "Import error at line 3: 'react-router' is not available",
     );
-    expect(describePreviewError({ kind: "runtime", message: "Cannot read properties of undefined (reading 'map')", line: 40 })).toBe(
-      "Runtime error at line 40: Cannot read properties of undefined (reading 'map')",
-    );
+    expect(
+      describePreviewError({ kind: "runtime", message: "Cannot read properties of undefined (reading 'map')", line: 40 }),
+    ).toBe("Runtime error at line 40: Cannot read properties of undefined (reading 'map')");
   });
 
   it("leaves out the place when the frame does not know it", () => {

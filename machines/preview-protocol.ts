@@ -133,6 +133,10 @@ export function describePreviewError(error: PreviewError): string {
     return error.message.startsWith(TIMEOUT_LABEL) ? error.message : `${TIMEOUT_LABEL}: ${error.message}`;
   }
   const at =
-    error.line === undefined ? "" : error.column === undefined ? ` at line ${error.line}` : ` at line ${error.line}, column ${error.column}`;
+    error.line === undefined
+      ? ""
+      : error.column === undefined
+        ? ` at line ${error.line}`
+        : ` at line ${error.line}, column ${error.column}`;
   return `${kindLabels[error.kind]}${at}: ${error.message}`;
 }

@@ -50,7 +50,15 @@ function startPreview(input: PreviewInput = {}, logic: typeof previewMachine = p
       ready: () => actor.send({ type: "FRAME_READY", runId: preview.runId }),
       rendered: () => actor.send({ type: "FRAME_RENDERED", runId: preview.runId, version: preview.version }),
       compileError: (message = "Unexpected token", line = 12, column = 5) =>
-        actor.send({ type: "FRAME_ERROR", runId: preview.runId, version: preview.version, kind: "compile", message, line, column }),
+        actor.send({
+          type: "FRAME_ERROR",
+          runId: preview.runId,
+          version: preview.version,
+          kind: "compile",
+          message,
+          line,
+          column,
+        }),
       runtimeError: (message = "Cannot read properties of undefined (reading 'map')", line = 40) =>
         actor.send({ type: "FRAME_ERROR", runId: preview.runId, version: preview.version, kind: "runtime", message, line }),
       unavailable: (reason = "The preview runtime could not be loaded.") =>
@@ -214,7 +222,11 @@ describe("errors in the app", () => {
     expect(preview.snapshot.value).toBe("running");
     preview.frame.runtimeError();
     expect(preview.snapshot.value).toBe("failed");
-    expect(preview.context.error).toEqual({ kind: "runtime", message: "Cannot read properties of undefined (reading 'map')", line: 40 });
+    expect(preview.context.error).toEqual({
+      kind: "runtime",
+      message: "Cannot read properties of undefined (reading 'map')",
+      line: 40,
+    });
   });
 
   it("shows the first error only, when the broken app keeps throwing", () => {
@@ -445,7 +457,9 @@ describe("an unavailable runtime", () => {
     const preview = startPreview({}, previewMachine.provide({ actors: { diagnose } }));
     preview.show(1, counter);
     preview.frame.unavailable("The preview runtime could not be loaded.");
-    await vi.waitFor(() => expect(preview.context.unavailableReason).toBe("runtime of run 1: /preview/runtime/react.js answered 404"));
+    await vi.waitFor(() =>
+      expect(preview.context.unavailableReason).toBe("runtime of run 1: /preview/runtime/react.js answered 404"),
+    );
     expect(preview.snapshot.value).toBe("unavailable");
   });
 

@@ -72,8 +72,7 @@ export type PreviewEvent =
 
 /** What the machine asks of the outside world (`actor.on(type, …)`). */
 export type PreviewEmitted =
-  | { type: "run"; runId: number; message: RunMessage }
-  | { type: "fix"; version: number; error: PreviewError; auto: boolean };
+  { type: "run"; runId: number; message: RunMessage } | { type: "fix"; version: number; error: PreviewError; auto: boolean };
 
 const TICK_MS = 250;
 /** A longer gap between ticks means the page was asleep; it counts as this much awake time. */
@@ -139,9 +138,7 @@ export const previewMachine = setup({
       sameFiles(context.run.files, event.files),
     // Frames of earlier runs keep talking until they are gone; only the current one counts.
     isFromCurrentRun: ({ context, event }) =>
-      "runId" in event &&
-      event.runId === context.run?.id &&
-      (!("version" in event) || event.version === context.run.version),
+      "runId" in event && event.runId === context.run?.id && (!("version" in event) || event.version === context.run.version),
     timedOut: ({ context }) => context.error?.kind === "timeout",
     // The gates of the automatic fix, composed in canAutoFix.
     isAutoFixable: ({ context }) => context.run?.autoFixable === true,

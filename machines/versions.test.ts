@@ -3,7 +3,11 @@ import type { ChatMessage } from "./conversation";
 import { fixErrorPrompt, followUpOnVersion, isFixPrompt, typedPrompt, versionOf, versionsOf } from "./versions";
 
 const user = (content: string): ChatMessage => ({ role: "user", content, state: "complete" });
-const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({ role: "assistant", content, state });
+const answer = (content: string, state: ChatMessage["state"] = "complete"): ChatMessage => ({
+  role: "assistant",
+  content,
+  state,
+});
 const fenced = (code: string) => `Here is your app.\n\n\`\`\`tsx\n${code}\n\`\`\`\n\nEnjoy!`;
 
 const v1 = "export default function App() {\n  return <h1>Timer</h1>;\n}";
@@ -12,7 +16,14 @@ const v3 = "export default function App() {\n  return <h1>Red timer</h1>;\n}";
 
 describe("versionsOf (the numbered versions of the app)", () => {
   it("makes one version per complete answer with a closed code block, numbered in conversation order", () => {
-    const messages = [user("a timer"), answer(fenced(v1)), user("make it blue"), answer(fenced(v2)), user("make it red"), answer(fenced(v3))];
+    const messages = [
+      user("a timer"),
+      answer(fenced(v1)),
+      user("make it blue"),
+      answer(fenced(v2)),
+      user("make it red"),
+      answer(fenced(v3)),
+    ];
     expect(versionsOf(messages)).toEqual([
       { code: v1, messageIndex: 1, fromFix: false },
       { code: v2, messageIndex: 3, fromFix: false },
@@ -105,7 +116,12 @@ describe("typedPrompt", () => {
 
 describe("fix versions (the preview's automatic fix is never chained)", () => {
   it("marks the answer to a fix request as a fix, also after a reload rebuilds the versions from the saved text", () => {
-    const messages = [user("a timer"), answer(fenced(v1)), user(fixErrorPrompt("Runtime error at line 2: boom")), answer(fenced(v2))];
+    const messages = [
+      user("a timer"),
+      answer(fenced(v1)),
+      user(fixErrorPrompt("Runtime error at line 2: boom")),
+      answer(fenced(v2)),
+    ];
     expect(versionsOf(messages).map((v) => v.fromFix)).toEqual([false, true]);
   });
 

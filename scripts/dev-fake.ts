@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { startFakeProvider } from "../tests/support/fake-provider";
 
 // The preview runtime is built like in `npm run dev` (a few seconds), then the server starts.
-if (spawnSync(process.execPath, ["--import", "tsx", "scripts/build-preview.ts"], { stdio: "inherit" }).status !== 0) process.exit(1);
+if (spawnSync(process.execPath, ["--import", "tsx", "scripts/build-preview.ts"], { stdio: "inherit" }).status !== 0)
+  process.exit(1);
 
 const fake = await startFakeProvider({ port: 3999, tokensPerSecond: 60, firstTokenMs: 400 });
 console.log(`fake provider listening on ${fake.url}`);

@@ -21,8 +21,7 @@ function counts(file: string, read: (json: any) => { passed: number; failed: num
 
 const built = run("npm", ["run", "build"]);
 const unitOk =
-  built &&
-  run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);
+  built && run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);
 const e2eOk = built && run("npx", ["playwright", "test"]);
 
 const vitest = counts("test-results/vitest.json", (j) => ({ passed: j.numPassedTests, failed: j.numFailedTests }));

@@ -32,13 +32,18 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
   // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
   app.use(
     compression({
-      filter: (req, res) => !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
+      filter: (req, res) =>
+        !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
     }),
   );
   // The preview frame and its scripts carry their own policy, so they come before the pages' one.
   app.use(previewFrameRoutes());
   app.use(
-    securityHeaders({ production: !vite, previewMode: services.config.previewMode, bundlerUrl: services.config.sandpackBundlerUrl }),
+    securityHeaders({
+      production: !vite,
+      previewMode: services.config.previewMode,
+      bundlerUrl: services.config.sandpackBundlerUrl,
+    }),
   );
 
   app.get("/metrics", metricsHandler(services.metrics, services.config.metrics));
@@ -51,16 +56,20 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
     app.use(express.static("build/client", { maxAge: "1h" }));
   }
 
-  const serverBuild = vite
-    ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild>
-    : build;
+  const serverBuild = vite ? () => vite.ssrLoadModule("virtual:remix/server-build") as Promise<ServerBuild> : build;
   if (!serverBuild) throw new Error("createKilnApp needs either vite (development) or build (production)");
-  app.all("*", createRequestHandler({ build: serverBuild, getLoadContext: (req, res) => ({
+  app.all(
+    "*",
+    createRequestHandler({
+      build: serverBuild,
+      getLoadContext: (req, res) => ({
         kiln: services,
         clientIp: req.ip ?? "unknown",
         cspNonce: res.locals.cspNonce,
         clientGone: clientGoneSignal(res),
-      }) }));
+      }),
+    }),
+  );
   return app;
 }
 

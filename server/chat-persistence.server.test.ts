@@ -26,7 +26,8 @@ afterAll(async () => {
 
 const user = (content: string): ChatMessage => ({ role: "user", content });
 const assistant = (content: string): ChatMessage => ({ role: "assistant", content });
-const reply = (code: string) => `Here is your app.\n\n\`\`\`tsx\nexport default function App() {\n  return <h1>${code}</h1>;\n}\n\`\`\``;
+const reply = (code: string) =>
+  `Here is your app.\n\n\`\`\`tsx\nexport default function App() {\n  return <h1>${code}</h1>;\n}\n\`\`\``;
 
 async function newChat() {
   return (await store.createChat({ title: "A timer", model: "m" })).id;
@@ -43,7 +44,8 @@ async function request(
   return turn;
 }
 
-const summary = (messages: StoredMessage[]) => messages.map(({ position, role, content, state }) => ({ position, role, content, state }));
+const summary = (messages: StoredMessage[]) =>
+  messages.map(({ position, role, content, state }) => ({ position, role, content, state }));
 
 /** The saved chat is one straight line: positions 0..n-1, user and assistant taking turns, user first. */
 function expectStraightLine(messages: StoredMessage[]) {
@@ -58,15 +60,35 @@ describe("saving a chat's turns", () => {
     expect(turn).toEqual({ chatId });
     const saved = await store.listMessages(chatId);
     expect(saved).toHaveLength(1);
-    expect(saved[0]).toMatchObject({ chatId, position: 0, role: "user", content: "a timer", state: "complete", provider: null, model: null });
+    expect(saved[0]).toMatchObject({
+      chatId,
+      position: 0,
+      role: "user",
+      content: "a timer",
+      state: "complete",
+      provider: null,
+      model: null,
+    });
   });
 
   it("the answer is saved after the prompt with its state and who answered", async () => {
     const chatId = await newChat();
-    await request(chatId, [user("a timer")], { content: reply("Timer"), state: "complete", provider: "backend-ai", model: "llama-3" });
+    await request(chatId, [user("a timer")], {
+      content: reply("Timer"),
+      state: "complete",
+      provider: "backend-ai",
+      model: "llama-3",
+    });
     const saved = await store.listMessages(chatId);
     expect(saved).toHaveLength(2);
-    expect(saved[1]).toMatchObject({ position: 1, role: "assistant", content: reply("Timer"), state: "complete", provider: "backend-ai", model: "llama-3" });
+    expect(saved[1]).toMatchObject({
+      position: 1,
+      role: "assistant",
+      content: reply("Timer"),
+      state: "complete",
+      provider: "backend-ai",
+      model: "llama-3",
+    });
     expectStraightLine(saved);
   });
 
@@ -82,13 +104,17 @@ describe("saving a chat's turns", () => {
   it.each(["complete", "stopped", "failed"] as const)("an empty answer (%s) is not saved", async (state) => {
     const chatId = await newChat();
     await request(chatId, [user("a timer")], { content: "", state });
-    expect(summary(await store.listMessages(chatId))).toEqual([{ position: 0, role: "user", content: "a timer", state: "complete" }]);
+    expect(summary(await store.listMessages(chatId))).toEqual([
+      { position: 0, role: "user", content: "a timer", state: "complete" },
+    ]);
   });
 
   it("a follow-up is saved at the next positions, after the earlier turns", async () => {
     const chatId = await newChat();
     await request(chatId, [user("a timer")], { content: reply("Timer") });
-    const turn = await request(chatId, [user("a timer"), assistant(reply("Timer")), user("make it blue")], { content: reply("Blue timer") });
+    const turn = await request(chatId, [user("a timer"), assistant(reply("Timer")), user("make it blue")], {
+      content: reply("Blue timer"),
+    });
     expect(turn.replacesMessageId).toBeUndefined();
     const saved = await store.listMessages(chatId);
     expect(summary(saved)).toEqual([
@@ -105,7 +131,12 @@ describe("saving a chat's turns", () => {
     await request(chatId, [user("a timer")], { content: "Here is a ti", state: "failed", provider: "together", model: "m" });
     const [prompt, failed] = await store.listMessages(chatId);
     // The browser drops the cut-short answer and sends the same conversation again.
-    const turn = await request(chatId, [user("a timer")], { content: reply("Timer"), state: "complete", provider: "backend-ai", model: "llama-3" });
+    const turn = await request(chatId, [user("a timer")], {
+      content: reply("Timer"),
+      state: "complete",
+      provider: "backend-ai",
+      model: "llama-3",
+    });
     expect(turn.replacesMessageId).toBe(failed.id);
     const saved = await store.listMessages(chatId);
     expect(saved).toHaveLength(2);
@@ -173,7 +204,9 @@ describe("saving a chat's turns", () => {
     await saveUserTurn(store, chatId, [user("a timer"), assistant(reply("Timer")), user("make it blue")]);
     expect(await store.listMessages(chatId)).toHaveLength(3);
     // The reopened chat's Regenerate sends the saved conversation as it is.
-    const turn = await request(chatId, [user("a timer"), assistant(reply("Timer")), user("make it blue")], { content: reply("Blue timer") });
+    const turn = await request(chatId, [user("a timer"), assistant(reply("Timer")), user("make it blue")], {
+      content: reply("Blue timer"),
+    });
     expect(turn.replacesMessageId).toBeUndefined();
     const saved = await store.listMessages(chatId);
     expect(summary(saved)).toEqual([

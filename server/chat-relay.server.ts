@@ -36,7 +36,9 @@ async function admitChatRequest(
   const limited = await rateLimitRefusal(services, client.ip);
   if (limited) return refuse(limited);
   if (services.lifecycle.draining) {
-    return refuse(refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" }));
+    return refuse(
+      refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" }),
+    );
   }
   const contentType = request.headers.get("content-type") ?? "";
   if (!/^application\/json\b/i.test(contentType)) {
@@ -47,9 +49,14 @@ async function admitChatRequest(
   if (body === tooLarge) {
     // The unread rest of the body is still on the socket: close it rather than reuse it for another request.
     return refuse(
-      refusal(413, "body_too_large", `The request is larger than the ${Math.round(maxBodyBytes / 1000)} kB this server accepts.`, {
-        Connection: "close",
-      }),
+      refusal(
+        413,
+        "body_too_large",
+        `The request is larger than the ${Math.round(maxBodyBytes / 1000)} kB this server accepts.`,
+        {
+          Connection: "close",
+        },
+      ),
     );
   }
   let json: unknown;
@@ -188,7 +195,11 @@ export async function relayChat(request: Request, services: KilnServices, client
           await save("failed");
           send({
             event: "error",
-            data: { code: SHUTTING_DOWN, message: "This Kiln server is shutting down; reconnecting to continue.", retryable: true },
+            data: {
+              code: SHUTTING_DOWN,
+              message: "This Kiln server is shutting down; reconnecting to continue.",
+              retryable: true,
+            },
           });
         } else if (upstream.signal.aborted) {
           outcome = "client_closed";
@@ -197,7 +208,10 @@ export async function relayChat(request: Request, services: KilnServices, client
           outcome = "internal_error";
           await save("failed");
           logger.error({ requestId, err: error }, "relay failed");
-          send({ event: "error", data: { code: "internal_error", message: "Kiln failed unexpectedly; try again.", retryable: true } });
+          send({
+            event: "error",
+            data: { code: "internal_error", message: "Kiln failed unexpectedly; try again.", retryable: true },
+          });
         }
       } finally {
         clearInterval(ping);
@@ -228,7 +242,10 @@ async function rateLimitRefusal(services: KilnServices, ip: string): Promise<Res
   const { perMinute, burst } = services.config.rateLimit;
   if (perMinute === 0) return undefined;
   try {
-    const decision = await services.store.takeRateLimitToken(`chat:${clientKey(ip)}`, { capacity: burst, refillPerSecond: perMinute / 60 });
+    const decision = await services.store.takeRateLimitToken(`chat:${clientKey(ip)}`, {
+      capacity: burst,
+      refillPerSecond: perMinute / 60,
+    });
     if (decision.allowed) return undefined;
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     return refusal(429, "rate_limited", `Too many requests from your address; try again in ${seconds} s.`, {

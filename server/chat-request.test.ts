@@ -62,7 +62,9 @@ describe("parseChatRequest", () => {
   });
 
   it("refuses a message with an unknown role or without text, naming where", () => {
-    expect(refusal({ model: "m", messages: [{ role: "tool", content: "x" }] })).toMatch(/(^|: )messages\.0\.role must be "user" or "assistant"\.$/);
+    expect(refusal({ model: "m", messages: [{ role: "tool", content: "x" }] })).toMatch(
+      /(^|: )messages\.0\.role must be "user" or "assistant"\.$/,
+    );
     expect(refusal({ model: "m", messages: [user("a"), { role: "user" }] })).toMatch(/(^|: )messages\.1\.content /);
     expect(refusal({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "hi" }] }] })).toMatch(
       /(^|: )messages\.0\.content must be a string/,
@@ -78,7 +80,9 @@ describe("parseChatRequest", () => {
   });
 
   it("refuses a message longer than the limit", () => {
-    expect(refusal({ model: "m", messages: [user("x".repeat(MAX_MESSAGE_CHARS + 1))] })).toMatch(/(^|: )messages\.0\.content is longer/);
+    expect(refusal({ model: "m", messages: [user("x".repeat(MAX_MESSAGE_CHARS + 1))] })).toMatch(
+      /(^|: )messages\.0\.content is longer/,
+    );
   });
 
   it("refuses a body that is not a JSON object", () => {

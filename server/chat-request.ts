@@ -11,7 +11,9 @@ const messageSchema = z.object({
   role: z.enum(["user", "assistant"], {
     errorMap: () => ({ message: 'must be "user" or "assistant"' }),
   }),
-  content: z.string({ invalid_type_error: "must be a string", required_error: "is required" }).max(MAX_MESSAGE_CHARS, `is longer than ${MAX_MESSAGE_CHARS} characters`),
+  content: z
+    .string({ invalid_type_error: "must be a string", required_error: "is required" })
+    .max(MAX_MESSAGE_CHARS, `is longer than ${MAX_MESSAGE_CHARS} characters`),
 });
 
 const chatRequestSchema = z.object({

@@ -65,7 +65,10 @@ describe("parseCompletionFrame", () => {
   });
 
   it("ignores a null usage on ordinary chunks", () => {
-    expect(parseCompletionFrame(chunk([{ index: 0, delta: { content: "a" } }], { usage: null }))).toEqual({ kind: "chunk", text: "a" });
+    expect(parseCompletionFrame(chunk([{ index: 0, delta: { content: "a" } }], { usage: null }))).toEqual({
+      kind: "chunk",
+      text: "a",
+    });
   });
 
   it("reads an error frame whose error is a string", () => {
@@ -78,7 +81,9 @@ describe("parseCompletionFrame", () => {
 
   it("reads an error frame whose error is an object with a textual code, without inventing a status", () => {
     expect(
-      parseCompletionFrame(JSON.stringify({ error: { message: "The model is overloaded", type: "server_error", code: "overloaded" } })),
+      parseCompletionFrame(
+        JSON.stringify({ error: { message: "The model is overloaded", type: "server_error", code: "overloaded" } }),
+      ),
     ).toEqual({ kind: "error", message: "The model is overloaded", status: undefined });
   });
 
@@ -110,7 +115,10 @@ describe("parseCompletionFrame", () => {
   });
 
   it("reports JSON that is not a completion chunk as malformed", () => {
-    expect(parseCompletionFrame(JSON.stringify({ choices: "nope" }))).toEqual({ kind: "malformed", reason: "not a chat.completion.chunk" });
+    expect(parseCompletionFrame(JSON.stringify({ choices: "nope" }))).toEqual({
+      kind: "malformed",
+      reason: "not a chat.completion.chunk",
+    });
     expect(parseCompletionFrame(JSON.stringify({ choices: [{ delta: { content: 42 } }] }))).toMatchObject({ kind: "malformed" });
     expect(parseCompletionFrame("42")).toMatchObject({ kind: "malformed" });
     expect(parseCompletionFrame('"hello"')).toMatchObject({ kind: "malformed" });

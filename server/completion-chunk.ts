@@ -90,7 +90,10 @@ function readOrdinaryChunk(json: unknown): CompletionFrame | undefined {
   if (typeof choice !== "object" || choice === null) return undefined;
   const content = choice.delta?.content;
   const finish = choice.finish_reason;
-  if ((content !== undefined && content !== null && typeof content !== "string") || (finish !== undefined && finish !== null && typeof finish !== "string")) {
+  if (
+    (content !== undefined && content !== null && typeof content !== "string") ||
+    (finish !== undefined && finish !== null && typeof finish !== "string")
+  ) {
     return undefined;
   }
   return { kind: "chunk", text: content ?? "", ...(finish ? { finishReason: finish } : {}) };

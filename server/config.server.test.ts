@@ -165,9 +165,7 @@ describe("loadConfig: Backend.AI", () => {
   });
 
   it("refuses a BACKEND_AI_ENDPOINT that is not a URL, naming the variable", () => {
-    expect(configError({ BACKEND_AI_ENDPOINT: "my-llm.backend.ai", MODEL_NAME: "m" }).message).toMatch(
-      /^BACKEND_AI_ENDPOINT /,
-    );
+    expect(configError({ BACKEND_AI_ENDPOINT: "my-llm.backend.ai", MODEL_NAME: "m" }).message).toMatch(/^BACKEND_AI_ENDPOINT /);
   });
 });
 
@@ -176,7 +174,12 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     const config = loadConfig(
       withFile(),
       providersFile([
-        { id: "ollama", label: "Local Ollama", baseURL: "http://localhost:11434/v1/", models: ["qwen2.5-coder:7b", { id: "llama3.2" }] },
+        {
+          id: "ollama",
+          label: "Local Ollama",
+          baseURL: "http://localhost:11434/v1/",
+          models: ["qwen2.5-coder:7b", { id: "llama3.2" }],
+        },
       ]),
     );
     expect(config.providers.map((p) => p.id)).toEqual(["together", "ollama"]);
@@ -234,7 +237,13 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     const config = loadConfig(
       withFile(),
       providersFile([
-        { id: "openai", label: "OpenAI", baseURL: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_KEY_FOR_KILN", models: ["gpt-4o"] },
+        {
+          id: "openai",
+          label: "OpenAI",
+          baseURL: "https://api.openai.com/v1",
+          apiKeyEnv: "OPENAI_KEY_FOR_KILN",
+          models: ["gpt-4o"],
+        },
       ]),
     );
     const openai = provider(config, "openai");
@@ -246,7 +255,9 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
   it("treats an empty apiKeyEnv variable as missing", () => {
     const config = loadConfig(
       withFile({ OPENAI_KEY_FOR_KILN: "" }),
-      providersFile([{ id: "openai", baseURL: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_KEY_FOR_KILN", models: ["gpt-4o"] }]),
+      providersFile([
+        { id: "openai", baseURL: "https://api.openai.com/v1", apiKeyEnv: "OPENAI_KEY_FOR_KILN", models: ["gpt-4o"] },
+      ]),
     );
     expect(provider(config, "openai").available).toBe(false);
   });
@@ -277,7 +288,10 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     expect(missingModels.message).toMatch(/^KILN_PROVIDERS /);
     expect(missingModels.message).toContain("providers.0.models");
 
-    const badId = configError(withFile(), providersFile([{ id: "Has Spaces", baseURL: "https://x.example.com/v1", models: ["m"] }]));
+    const badId = configError(
+      withFile(),
+      providersFile([{ id: "Has Spaces", baseURL: "https://x.example.com/v1", models: ["m"] }]),
+    );
     expect(badId.message).toMatch(/^KILN_PROVIDERS /);
     expect(badId.message).toContain("providers.0.id");
 
@@ -395,9 +409,12 @@ describe("loadConfig: numbers, URLs and names", () => {
     },
   );
 
-  it.each(["mysql://db/kiln", "./data/kiln.db", "file:", "postgres://"])("refuses DATABASE_URL %s, naming the variable", (url) => {
-    expect(configError({ DATABASE_URL: url }).message).toMatch(/^DATABASE_URL /);
-  });
+  it.each(["mysql://db/kiln", "./data/kiln.db", "file:", "postgres://"])(
+    "refuses DATABASE_URL %s, naming the variable",
+    (url) => {
+      expect(configError({ DATABASE_URL: url }).message).toMatch(/^DATABASE_URL /);
+    },
+  );
 
   it("refuses a KILN_SANDPACK_BUNDLER_URL that is not a URL", () => {
     expect(configError({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "bundler.local" }).message).toMatch(
@@ -425,12 +442,15 @@ describe("loadConfig: the preview", () => {
     expect(config.sandpackBundlerUrl).toBeUndefined();
   });
 
-  it.each(["Sandpack", "codesandbox", "off", "true"])("refuses KILN_PREVIEW=%s with one line naming KILN_PREVIEW and the choices", (value) => {
-    const error = configError({ KILN_PREVIEW: value });
-    expect(error.message).toMatch(/^KILN_PREVIEW /);
-    expect(error.message).toContain("local");
-    expect(error.message).toContain("sandpack");
-  });
+  it.each(["Sandpack", "codesandbox", "off", "true"])(
+    "refuses KILN_PREVIEW=%s with one line naming KILN_PREVIEW and the choices",
+    (value) => {
+      const error = configError({ KILN_PREVIEW: value });
+      expect(error.message).toMatch(/^KILN_PREVIEW /);
+      expect(error.message).toContain("local");
+      expect(error.message).toContain("sandpack");
+    },
+  );
 
   it("refuses a KILN_SANDPACK_BUNDLER_URL set without KILN_PREVIEW=sandpack: it would be silently ignored", () => {
     for (const env of [{}, { KILN_PREVIEW: "local" }]) {
@@ -441,7 +461,10 @@ describe("loadConfig: the preview", () => {
   });
 
   it("uses a self-hosted bundler on another site in Sandpack mode", () => {
-    const config = loadConfig({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "https://bundler.intra.example:8443/" }, noFiles);
+    const config = loadConfig(
+      { KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "https://bundler.intra.example:8443/" },
+      noFiles,
+    );
     expect(config).toMatchObject({ previewMode: "sandpack", sandpackBundlerUrl: "https://bundler.intra.example:8443/" });
   });
 
@@ -456,11 +479,14 @@ describe("loadConfig: the preview", () => {
     [{ PORT: "3000", HOST: "::1" }, "http://[::1]:3000/"],
     [{ PORT: "3000", HOST: "::1" }, "http://localhost:3000/"],
     [{ PORT: "3000", HOST: "LOCALHOST" }, "http://127.0.0.1:3000/"],
-  ])("refuses, with %o, a bundler at Kiln's own address %s, with one line naming KILN_SANDPACK_BUNDLER_URL", (address, bundler) => {
-    const error = configError({ ...address, KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: bundler });
-    expect(error.message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
-    expect(error.message).toContain(new URL(bundler).origin);
-  });
+  ])(
+    "refuses, with %o, a bundler at Kiln's own address %s, with one line naming KILN_SANDPACK_BUNDLER_URL",
+    (address, bundler) => {
+      const error = configError({ ...address, KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: bundler });
+      expect(error.message).toMatch(/^KILN_SANDPACK_BUNDLER_URL /);
+      expect(error.message).toContain(new URL(bundler).origin);
+    },
+  );
 
   it("refuses a bundler on Kiln's port by its default, 3000, when PORT is unset", () => {
     expect(configError({ KILN_PREVIEW: "sandpack", KILN_SANDPACK_BUNDLER_URL: "http://localhost:3000" }).message).toMatch(
@@ -492,7 +518,10 @@ describe("loadConfig: metrics", () => {
   });
 
   it("turns metrics on when KILN_METRICS_TOKEN is set, alone or with KILN_METRICS=on", () => {
-    expect(loadConfig({ KILN_METRICS_TOKEN: " scrape-token " }, noFiles).metrics).toEqual({ enabled: true, token: "scrape-token" });
+    expect(loadConfig({ KILN_METRICS_TOKEN: " scrape-token " }, noFiles).metrics).toEqual({
+      enabled: true,
+      token: "scrape-token",
+    });
     expect(loadConfig({ KILN_METRICS: "on", KILN_METRICS_TOKEN: "scrape-token" }, noFiles).metrics).toEqual({
       enabled: true,
       token: "scrape-token",

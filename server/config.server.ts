@@ -154,10 +154,7 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .default("file:./data/kiln.db")
-    .refine(
-      (value) => /^(file:.+|postgres(ql)?:\/\/.+)$/.test(value),
-      "must be file:<path> (SQLite) or postgres://…",
-    ),
+    .refine((value) => /^(file:.+|postgres(ql)?:\/\/.+)$/.test(value), "must be file:<path> (SQLite) or postgres://…"),
   PORT: z.coerce
     .number({ invalid_type_error: "must be a number" })
     .int("must be a whole number")
@@ -219,7 +216,9 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
   const providerIds = new Set(providers.map((p) => p.id));
   const unknownFallback = vars.KILN_FALLBACK.find((id) => !providerIds.has(id));
   if (unknownFallback) {
-    throw new ConfigError(`KILN_FALLBACK names "${unknownFallback}", which is not a provider (known: ${[...providerIds].join(", ")})`);
+    throw new ConfigError(
+      `KILN_FALLBACK names "${unknownFallback}", which is not a provider (known: ${[...providerIds].join(", ")})`,
+    );
   }
   const modelIds = new Set(providers.flatMap((p) => p.models.map((m) => m.id)));
   if (vars.KILN_DEFAULT_MODEL && !modelIds.has(vars.KILN_DEFAULT_MODEL)) {
@@ -269,7 +268,9 @@ function sandpackBundlerUrl(vars: EnvVars): string | undefined {
   const url = vars.KILN_SANDPACK_BUNDLER_URL;
   if (!url) return undefined;
   if (vars.KILN_PREVIEW !== "sandpack") {
-    throw new ConfigError("KILN_SANDPACK_BUNDLER_URL is set but KILN_PREVIEW is not sandpack; set KILN_PREVIEW=sandpack or unset it");
+    throw new ConfigError(
+      "KILN_SANDPACK_BUNDLER_URL is set but KILN_PREVIEW is not sandpack; set KILN_PREVIEW=sandpack or unset it",
+    );
   }
   const bundler = new URL(url);
   const port = bundler.port || (bundler.protocol === "https:" ? "443" : "80");

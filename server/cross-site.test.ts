@@ -26,7 +26,11 @@ describe("isCrossSiteRequest", () => {
   });
 
   it("trusts X-Forwarded-Host only when told to (behind a proxy that rewrites Host)", () => {
-    const behindProxy = new Headers({ host: "10.0.0.5:3000", "x-forwarded-host": "kiln.example.com", origin: "https://kiln.example.com" });
+    const behindProxy = new Headers({
+      host: "10.0.0.5:3000",
+      "x-forwarded-host": "kiln.example.com",
+      origin: "https://kiln.example.com",
+    });
     expect(isCrossSiteRequest(behindProxy)).toBe(true);
     expect(isCrossSiteRequest(behindProxy, { trustProxy: true })).toBe(false);
   });

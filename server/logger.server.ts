@@ -24,7 +24,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       formatters: {
         log(object) {
           const clean: Record<string, unknown> = {};
-          for (const [key, value] of Object.entries(object)) clean[key] = typeof value === "string" ? redactSecrets(value) : value;
+          for (const [key, value] of Object.entries(object))
+            clean[key] = typeof value === "string" ? redactSecrets(value) : value;
           return clean;
         },
       },

@@ -36,12 +36,8 @@ try {
 }
 const services = createServices(config, logger, store);
 
-const vite = production
-  ? undefined
-  : await import("vite").then((v) => v.createServer({ server: { middlewareMode: true } }));
-const build = vite
-  ? undefined
-  : ((await import(new URL("../build/server/index.js", import.meta.url).href)) as ServerBuild);
+const vite = production ? undefined : await import("vite").then((v) => v.createServer({ server: { middlewareMode: true } }));
+const build = vite ? undefined : ((await import(new URL("../build/server/index.js", import.meta.url).href)) as ServerBuild);
 const app = createKilnApp({ services, vite, build });
 
 const server = app.listen(config.port, config.host, () => {

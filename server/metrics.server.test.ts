@@ -2,7 +2,14 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMetrics, httpMetrics, metricsHandler, routeLabel, type Metrics, type MetricsEndpointOptions } from "./metrics.server";
+import {
+  createMetrics,
+  httpMetrics,
+  metricsHandler,
+  routeLabel,
+  type Metrics,
+  type MetricsEndpointOptions,
+} from "./metrics.server";
 
 const servers: Server[] = [];
 afterEach(async () => {

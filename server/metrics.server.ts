@@ -148,7 +148,17 @@ export function routeLabel(path: string): string {
   return "other";
 }
 
-const STATIC_ROUTES = new Set(["/", "/api/chat", "/api/chats", "/api/models", "/api/shares", "/healthz", "/readyz", "/metrics", "/__manifest"]);
+const STATIC_ROUTES = new Set([
+  "/",
+  "/api/chat",
+  "/api/chats",
+  "/api/models",
+  "/api/shares",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/__manifest",
+]);
 const DYNAMIC_ROUTES: [RegExp, string][] = [
   [/^\/chats\/[^/]+$/, "/chats/:id"],
   [/^\/share\/[^/]+$/, "/share/:id"],

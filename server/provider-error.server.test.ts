@@ -82,7 +82,12 @@ describe("toProviderError", () => {
   const headers = (init: Record<string, string> = {}) => new Headers(init);
 
   it("maps an SDK 429 with Retry-After to rate_limited with the wait in ms", () => {
-    const sdkError = APIError.generate(429, { error: { message: "slow down" } }, "429 slow down", headers({ "retry-after": "2" }));
+    const sdkError = APIError.generate(
+      429,
+      { error: { message: "slow down" } },
+      "429 slow down",
+      headers({ "retry-after": "2" }),
+    );
     expect(toProviderError(sdkError, "Together AI")).toMatchObject({ code: "rate_limited", retryable: true, retryAfterMs: 2000 });
   });
 
@@ -96,7 +101,10 @@ describe("toProviderError", () => {
       code: "provider_unavailable",
       retryable: true,
     });
-    expect(toProviderError(new APIConnectionTimeoutError(), "Ollama")).toMatchObject({ code: "provider_unavailable", retryable: true });
+    expect(toProviderError(new APIConnectionTimeoutError(), "Ollama")).toMatchObject({
+      code: "provider_unavailable",
+      retryable: true,
+    });
   });
 
   it("passes a ProviderError through unchanged", () => {

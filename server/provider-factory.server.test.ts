@@ -37,7 +37,13 @@ describe("provider factory: the model list", () => {
       { TOGETHER_API_KEY: "k", BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "bai-model" },
       [
         { id: "ollama", label: "Ollama", baseURL: "http://localhost:11434/v1", models: ["qwen2.5-coder", "llama3.2"] },
-        { id: "openai", label: "OpenAI", baseURL: "https://api.openai.com/v1", apiKeyEnv: "MISSING_OPENAI_KEY", models: ["gpt-4o"] },
+        {
+          id: "openai",
+          label: "OpenAI",
+          baseURL: "https://api.openai.com/v1",
+          apiKeyEnv: "MISSING_OPENAI_KEY",
+          models: ["gpt-4o"],
+        },
       ],
     ).listModels();
     expect(models.map((m) => m.provider)).toEqual([
@@ -55,7 +61,11 @@ describe("provider factory: the model list", () => {
       available: true,
     });
     expect(models.find((m) => m.id === "bai-model")).toMatchObject({ provider: "backend-ai", available: true });
-    expect(models.find((m) => m.id === "llama3.2")).toMatchObject({ provider: "ollama", providerLabel: "Ollama", available: true });
+    expect(models.find((m) => m.id === "llama3.2")).toMatchObject({
+      provider: "ollama",
+      providerLabel: "Ollama",
+      available: true,
+    });
     const gpt = models.find((m) => m.id === "gpt-4o");
     expect(gpt).toMatchObject({ provider: "openai", available: false });
     expect(gpt?.reason).toContain("MISSING_OPENAI_KEY");
@@ -63,7 +73,9 @@ describe("provider factory: the model list", () => {
 
   it("lists a model served by two providers once, under the one from the providers file", () => {
     const shared = TOGETHER_MODELS[0].id;
-    const models = factoryFor({}, [{ id: "gateway", label: "Gateway", baseURL: "https://gw.example.com/v1", models: [shared] }]).listModels();
+    const models = factoryFor({}, [
+      { id: "gateway", label: "Gateway", baseURL: "https://gw.example.com/v1", models: [shared] },
+    ]).listModels();
     const entries = models.filter((m) => m.id === shared);
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ provider: "gateway", available: true });
@@ -72,7 +84,13 @@ describe("provider factory: the model list", () => {
 
   it("shows the providers file's Together models instead of the built-in ones when it overrides Together", () => {
     const models = factoryFor({ TOGETHER_API_KEY: "k" }, [
-      { id: "together", label: "Together (pinned)", baseURL: "https://api.together.xyz/v1", apiKeyEnv: "TOGETHER_API_KEY", models: ["pinned/model"] },
+      {
+        id: "together",
+        label: "Together (pinned)",
+        baseURL: "https://api.together.xyz/v1",
+        apiKeyEnv: "TOGETHER_API_KEY",
+        models: ["pinned/model"],
+      },
     ]).listModels();
     expect(models).toEqual([
       { id: "pinned/model", label: "pinned/model", provider: "together", providerLabel: "Together (pinned)", available: true },
@@ -167,7 +185,11 @@ describe("provider factory: what goes on the wire", () => {
   });
 
   it("adds /v1 to a Backend.AI endpoint given without it and sends BACKEND_AI_API_KEY as a Bearer token", async () => {
-    const factory = factoryFor({ BACKEND_AI_ENDPOINT: `${origin()}/`, MODEL_NAME: "my-served-model", BACKEND_AI_API_KEY: "bai-token" });
+    const factory = factoryFor({
+      BACKEND_AI_ENDPOINT: `${origin()}/`,
+      MODEL_NAME: "my-served-model",
+      BACKEND_AI_API_KEY: "bai-token",
+    });
     const request = await callThrough(resolved(factory, "my-served-model"));
     expect(request.path).toBe("/v1/chat/completions");
     expect(request.headers.authorization).toBe("Bearer bai-token");
@@ -192,7 +214,13 @@ describe("provider factory: what goes on the wire", () => {
 
   it("sends a providers-file key from apiKeyEnv and the file's extra headers", async () => {
     const factory = factoryFor({ KILN_TEST_GATEWAY_KEY: "gw-secret" }, [
-      { id: "gateway", baseURL: `${fake.url}/`, apiKeyEnv: "KILN_TEST_GATEWAY_KEY", headers: { "X-Team": "kiln" }, models: ["gw-model"] },
+      {
+        id: "gateway",
+        baseURL: `${fake.url}/`,
+        apiKeyEnv: "KILN_TEST_GATEWAY_KEY",
+        headers: { "X-Team": "kiln" },
+        models: ["gw-model"],
+      },
     ]);
     const request = await callThrough(resolved(factory, "gw-model"));
     expect(request.path).toBe("/v1/chat/completions");

@@ -14,8 +14,7 @@ export interface ResolvedModel {
 }
 
 export type ResolveResult =
-  | { ok: true; value: ResolvedModel }
-  | { ok: false; code: "unknown_model" | "provider_not_configured"; message: string };
+  { ok: true; value: ResolvedModel } | { ok: false; code: "unknown_model" | "provider_not_configured"; message: string };
 
 export interface ProviderFactory {
   listModels(): ModelInfo[];

@@ -12,7 +12,10 @@ const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:key|token|secret|passw(?:or)?d|
 /** Rules in order; each replaces what it matches. */
 const RULES: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
   // A whole Authorization header value, whatever its scheme.
-  [/\b((?:proxy-)?authorization)(["']?\s*[=:]\s*["']?)[^\r\n"',;}]+/gi, (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`],
+  [
+    /\b((?:proxy-)?authorization)(["']?\s*[=:]\s*["']?)[^\r\n"',;}]+/gi,
+    (_m, name: string, separator: string) => `${name}${separator}${REDACTED}`,
+  ],
   // Credentials after their scheme, wherever they appear: "Bearer abc…", "Basic dXNlcjpwdw==" (a
   // Basic value has a digit or base64's +/=, which keeps "Basic information" readable).
   [/\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi, (_m, scheme: string) => `${scheme} ${REDACTED}`],

@@ -42,7 +42,10 @@ export async function readJsonWrite<T>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, response: refusal(400, "bad_request", `Invalid request: ${issue.path.join(".")} ${issue.message.toLowerCase()}.`) };
+    return {
+      ok: false,
+      response: refusal(400, "bad_request", `Invalid request: ${issue.path.join(".")} ${issue.message.toLowerCase()}.`),
+    };
   }
   return { ok: true, body: parsed.data };
 }

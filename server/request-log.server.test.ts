@@ -72,7 +72,15 @@ describe("requestLog", () => {
     await new Promise((resolve) => setTimeout(resolve, 50)); // and no second line for any of them
     const lines = records();
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatchObject({ msg: "http request", level: 30, method: "GET", path: "/hello", status: 200, bytes: 2, ip: "127.0.0.1" });
+    expect(lines[0]).toMatchObject({
+      msg: "http request",
+      level: 30,
+      method: "GET",
+      path: "/hello",
+      status: 200,
+      bytes: 2,
+      ip: "127.0.0.1",
+    });
     expect(lines[0].durationMs).toEqual(expect.any(Number));
     expect(lines[0]).not.toHaveProperty("aborted");
     expect(lines[0]).not.toHaveProperty("requestId");
@@ -93,7 +101,9 @@ describe("requestLog", () => {
     const url = await serve(appWith(logger));
     const hex = "3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0";
     await fetch(`${url}/hello?token=tok-ABCDEF123456&key=sk-live-1234567890abcdef#frag`).then((r) => r.text());
-    await fetch(`${url}/files/${hex}/raw`, { headers: { "X-Request-Id": "Bearer sk-proj-AbCdEf1234567890xyz" } }).then((r) => r.text());
+    await fetch(`${url}/files/${hex}/raw`, { headers: { "X-Request-Id": "Bearer sk-proj-AbCdEf1234567890xyz" } }).then((r) =>
+      r.text(),
+    );
     await fetch(`${url}/hello`, { headers: { "X-Request-Id": "0b0d3a8e-3b4c-4f6a-9f0e-1c2d3e4f5a6b" } }).then((r) => r.text());
     await until(() => records().length === 3);
     const [withQuery, withSecrets, withId] = records();
@@ -209,7 +219,10 @@ describe("createLogger", () => {
   it("redacts secrets in messages, string fields, error messages and stacks, and secret fields", () => {
     const { logger, lines, records } = capture();
     const key = "sk-proj-AbCdEf1234567890xyz";
-    logger.info({ reason: `Incorrect API key provided: ${key}`, model: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8" }, `calling with Bearer ${key}`);
+    logger.info(
+      { reason: `Incorrect API key provided: ${key}`, model: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8" },
+      `calling with Bearer ${key}`,
+    );
     logger.error({ err: new Error(`401 from https://api.example/v1?key=${key}`) }, "provider failed");
     logger.info({ provider: { apiKey: key, headers: { authorization: `Bearer ${key}` } }, token: "plain-token" }, "config");
     logger.info("printf style %s", `token=${key}`);

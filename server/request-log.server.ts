@@ -25,7 +25,8 @@ export function requestLog(logger: Logger, { requestIdHeader = "x-request-id" }:
     const startedAt = performance.now();
     let bytes = 0;
     const count = (chunk: unknown, encoding?: unknown) => {
-      if (typeof chunk === "string") bytes += Buffer.byteLength(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
+      if (typeof chunk === "string")
+        bytes += Buffer.byteLength(chunk, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8");
       else if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
     };
     const write = res.write;

@@ -332,7 +332,9 @@ describe("resilientCompletion: retries", () => {
 
   it("a non-retryable failure is not retried and, with no fallback, is reported as not retryable", async () => {
     const { events, calls, delays } = await run({ steps: [{ fail: err("provider_auth", false) }] });
-    expect(events).toEqual([{ event: "error", data: { code: "provider_auth", message: "failure: provider_auth", retryable: false } }]);
+    expect(events).toEqual([
+      { event: "error", data: { code: "provider_auth", message: "failure: provider_auth", retryable: false } },
+    ]);
     expect(calls).toHaveLength(1);
     expect(delays).toEqual([]);
   });
@@ -403,7 +405,9 @@ describe("resilientCompletion: fallback", () => {
       events.push(event);
     }
     expect(calls.map((c) => c.target.provider.id)).toEqual(["vllm", "together"]);
-    expect(dataOf(events, "fallback")).toEqual([{ from: "vllm", to: "together", reason: "provider_auth", model: "shared-model" }]);
+    expect(dataOf(events, "fallback")).toEqual([
+      { from: "vllm", to: "together", reason: "provider_auth", model: "shared-model" },
+    ]);
   });
 
   it("tries a provider named twice in KILN_FALLBACK only once", async () => {
@@ -464,7 +468,12 @@ describe("resilientCompletion: fallback", () => {
       steps: [{ fail: err("rate_limited", true, 5001) }, { deltas: ["ok"], ...done() }],
     });
     expect(names(events)).toEqual(["fallback", "delta", "done"]);
-    expect(dataOf(events, "fallback")[0]).toEqual({ from: "primary", to: "backup", reason: "rate_limited", model: "backup-model" });
+    expect(dataOf(events, "fallback")[0]).toEqual({
+      from: "primary",
+      to: "backup",
+      reason: "rate_limited",
+      model: "backup-model",
+    });
     expect(delays).toEqual([]);
   });
 
@@ -473,7 +482,9 @@ describe("resilientCompletion: fallback", () => {
       settings: { maxRetryAfterMs: 5000 },
       steps: [{ fail: err("rate_limited", true, 60_000) }],
     });
-    expect(events).toEqual([{ event: "error", data: { code: "rate_limited", message: "failure: rate_limited", retryable: true } }]);
+    expect(events).toEqual([
+      { event: "error", data: { code: "rate_limited", message: "failure: rate_limited", retryable: true } },
+    ]);
     expect(calls).toHaveLength(1);
     expect(delays).toEqual([]);
   });
@@ -482,7 +493,10 @@ describe("resilientCompletion: fallback", () => {
 describe("resilientCompletion: mid-stream recovery", () => {
   it("a restart on a provider without continuation is announced by reset, and the answer is the last attempt's text", async () => {
     const { events, calls } = await run({
-      steps: [{ deltas: ["Hel", "lo"], fail: err("stream_stalled") }, { deltas: ["Hello", " world"], ...done() }],
+      steps: [
+        { deltas: ["Hel", "lo"], fail: err("stream_stalled") },
+        { deltas: ["Hello", " world"], ...done() },
+      ],
     });
     expect(events).toEqual([
       { event: "delta", data: { text: "Hel" } },
@@ -501,7 +515,11 @@ describe("resilientCompletion: mid-stream recovery", () => {
 
   it("resets once per restart: a restart that fails before any text needs no second reset", async () => {
     const { events } = await run({
-      steps: [{ deltas: ["par"], fail: err("stream_stalled") }, { fail: err("first_byte_timeout") }, { deltas: ["full"], ...done() }],
+      steps: [
+        { deltas: ["par"], fail: err("stream_stalled") },
+        { fail: err("first_byte_timeout") },
+        { deltas: ["full"], ...done() },
+      ],
     });
     expect(names(events)).toEqual(["delta", "retry", "reset", "retry", "delta", "done"]);
     expect(answer(events)).toBe("full");
@@ -510,7 +528,10 @@ describe("resilientCompletion: mid-stream recovery", () => {
   it("a provider with continuation resumes from the text already sent, without reset, gap or repetition", async () => {
     const { events, calls } = await run({
       model: "resumer-model",
-      steps: [{ deltas: ["Hel", "lo"], fail: err("stream_stalled") }, { deltas: [" wor", "ld"], ...done() }],
+      steps: [
+        { deltas: ["Hel", "lo"], fail: err("stream_stalled") },
+        { deltas: [" wor", "ld"], ...done() },
+      ],
     });
     expect(names(events)).toEqual(["delta", "delta", "retry", "delta", "delta", "done"]);
     expect(answer(events)).toBe("Hello world");
@@ -553,7 +574,10 @@ describe("resilientCompletion: mid-stream recovery", () => {
   it("a fallback after partial text to a provider without continuation is followed by reset", async () => {
     const { events, calls } = await run({
       settings: { fallback: ["backup"] },
-      steps: [{ deltas: ["partial"], fail: err("provider_bad_request", false) }, { deltas: ["complete"], ...done() }],
+      steps: [
+        { deltas: ["partial"], fail: err("provider_bad_request", false) },
+        { deltas: ["complete"], ...done() },
+      ],
     });
     expect(events).toEqual([
       { event: "delta", data: { text: "partial" } },
@@ -569,7 +593,10 @@ describe("resilientCompletion: mid-stream recovery", () => {
   it("a fallback after partial text to a provider with continuation resumes without reset", async () => {
     const { events, calls } = await run({
       settings: { fallback: ["resumer"] },
-      steps: [{ deltas: ["Hel"], fail: err("provider_payment", false) }, { deltas: ["lo"], ...done() }],
+      steps: [
+        { deltas: ["Hel"], fail: err("provider_payment", false) },
+        { deltas: ["lo"], ...done() },
+      ],
     });
     expect(names(events)).toEqual(["delta", "fallback", "delta", "done"]);
     expect(answer(events)).toBe("Hello");

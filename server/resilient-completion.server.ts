@@ -20,7 +20,11 @@ import type { WireEvent } from "../machines/wire-events";
 import type { ChatMessage } from "./chat-request";
 import { ProviderError } from "./provider-error.server";
 import type { ProviderFactory, ResolvedModel } from "./provider-factory.server";
-import { streamCompletion as defaultStreamCompletion, type StreamCompletionOptions, type UpstreamEvent } from "./provider-stream.server";
+import {
+  streamCompletion as defaultStreamCompletion,
+  type StreamCompletionOptions,
+  type UpstreamEvent,
+} from "./provider-stream.server";
 import { buildProviderMessages } from "./system-prompt";
 
 export interface ResilienceSettings {
@@ -97,7 +101,10 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
       throw new ProviderError("stream_truncated", `${target.provider.label} ended the answer abruptly.`, true);
     } catch (error) {
       if (signal.aborted) throw error;
-      failure = error instanceof ProviderError ? error : new ProviderError("provider_unavailable", `${target.provider.label} failed unexpectedly.`, true);
+      failure =
+        error instanceof ProviderError
+          ? error
+          : new ProviderError("provider_unavailable", `${target.provider.label} failed unexpectedly.`, true);
     }
 
     const waitable = failure.retryAfterMs === undefined || failure.retryAfterMs <= settings.maxRetryAfterMs;
@@ -119,7 +126,10 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
         return;
       }
       stats.fallbacks++;
-      yield { event: "fallback", data: { from: target.provider.id, to: next.provider.id, reason: failure.code, model: next.model } };
+      yield {
+        event: "fallback",
+        data: { from: target.provider.id, to: next.provider.id, reason: failure.code, model: next.model },
+      };
       target = next;
     }
     if (sent !== "" && !target.provider.continuation) {

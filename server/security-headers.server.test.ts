@@ -99,7 +99,11 @@ describe("securityHeaders", () => {
   });
 
   it("frames only the configured bundler's origin in Sandpack mode with KILN_SANDPACK_BUNDLER_URL", async () => {
-    const url = await serve({ production: true, previewMode: "sandpack", bundlerUrl: "https://bundler.intra.example:8443/sandpack/index.html?x=1" });
+    const url = await serve({
+      production: true,
+      previewMode: "sandpack",
+      bundlerUrl: "https://bundler.intra.example:8443/sandpack/index.html?x=1",
+    });
     const csp = directives((await fetch(url)).headers.get("content-security-policy"));
     expect(csp.get("frame-src")).toEqual(["https://bundler.intra.example:8443"]);
     expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
@@ -135,7 +139,9 @@ describe("contentSecurityPolicy", () => {
   });
 
   it("ignores a bundler URL in local mode: the page frames only Kiln's own origin", () => {
-    const csp = directives(contentSecurityPolicy({ nonce: "N", production: true, previewMode: "local", bundlerUrl: "https://bundler.example/" }));
+    const csp = directives(
+      contentSecurityPolicy({ nonce: "N", production: true, previewMode: "local", bundlerUrl: "https://bundler.example/" }),
+    );
     expect(csp.get("frame-src")).toEqual(["'self'"]);
   });
 

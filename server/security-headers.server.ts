@@ -40,7 +40,12 @@ export function bundlerSource(bundlerUrl?: string): string {
 }
 
 /** The Content-Security-Policy header value for one response. */
-export function contentSecurityPolicy({ nonce, bundlerUrl, production, previewMode = "local" }: SecurityHeadersOptions & { nonce: string }): string {
+export function contentSecurityPolicy({
+  nonce,
+  bundlerUrl,
+  production,
+  previewMode = "local",
+}: SecurityHeadersOptions & { nonce: string }): string {
   // Development only: Vite's client opens ws://<host>:24678 (middleware mode runs HMR on its own
   // port), which 'self' does not cover. Its modules and the React refresh preamble are loaded by
   // Remix's nonce'd module script, so script-src needs nothing more than in production.

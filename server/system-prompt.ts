@@ -23,6 +23,8 @@ The code block must be a single self-contained file:
 When asked for a change, answer with the complete updated file, never a diff or a fragment.`;
 
 /** The messages sent to the provider: Kiln's system prompt, then the conversation as the user had it. */
-export function buildProviderMessages(messages: ChatMessage[]): Array<{ role: "system" | "user" | "assistant"; content: string }> {
+export function buildProviderMessages(
+  messages: ChatMessage[],
+): Array<{ role: "system" | "user" | "assistant"; content: string }> {
   return [{ role: "system", content: SYSTEM_PROMPT }, ...messages.map(({ role, content }) => ({ role, content }))];
 }

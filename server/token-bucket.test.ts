@@ -24,8 +24,14 @@ describe("refill", () => {
   it("adds refillPerSecond per second, fractions included", () => {
     expect(refill({ tokens: 0, updatedAt: T0 }, T0 + 1000, limits)).toEqual({ tokens: 1, updatedAt: T0 + 1000 });
     expect(refill({ tokens: 0, updatedAt: T0 }, T0 + 250, limits)).toEqual({ tokens: 0.25, updatedAt: T0 + 250 });
-    expect(refill({ tokens: 1.5, updatedAt: T0 }, T0 + 500, { capacity: 10, refillPerSecond: 4 })).toEqual({ tokens: 3.5, updatedAt: T0 + 500 });
-    expect(refill({ tokens: 0, updatedAt: T0 }, T0 + 60_000, { capacity: 10, refillPerSecond: 0.1 })).toEqual({ tokens: 6, updatedAt: T0 + 60_000 });
+    expect(refill({ tokens: 1.5, updatedAt: T0 }, T0 + 500, { capacity: 10, refillPerSecond: 4 })).toEqual({
+      tokens: 3.5,
+      updatedAt: T0 + 500,
+    });
+    expect(refill({ tokens: 0, updatedAt: T0 }, T0 + 60_000, { capacity: 10, refillPerSecond: 0.1 })).toEqual({
+      tokens: 6,
+      updatedAt: T0 + 60_000,
+    });
   });
 
   it("never goes above capacity, however long it waited", () => {

@@ -57,7 +57,12 @@ export function take(state: BucketState | undefined, now: number, limits: Bucket
   if (waitMs <= SLACK_MS) {
     return { allowed: true, tokens: Math.max(0, current.tokens - 1), updatedAt: current.updatedAt, retryAfterMs: 0 };
   }
-  return { allowed: false, tokens: current.tokens, updatedAt: current.updatedAt, retryAfterMs: Math.max(1, Math.ceil(waitMs - SLACK_MS)) };
+  return {
+    allowed: false,
+    tokens: current.tokens,
+    updatedAt: current.updatedAt,
+    retryAfterMs: Math.max(1, Math.ceil(waitMs - SLACK_MS)),
+  };
 }
 
 /** Whole tokens left, for a `RateLimit-Remaining`-style header. */
@@ -70,7 +75,8 @@ function msUntilOneToken(tokens: number, limits: BucketLimits): number {
 }
 
 function checkLimits({ capacity, refillPerSecond }: BucketLimits) {
-  if (!(Number.isFinite(capacity) && capacity >= 1)) throw new RangeError(`token bucket: capacity must be at least 1, got ${capacity}`);
+  if (!(Number.isFinite(capacity) && capacity >= 1))
+    throw new RangeError(`token bucket: capacity must be at least 1, got ${capacity}`);
   if (!(Number.isFinite(refillPerSecond) && refillPerSecond > 0)) {
     throw new RangeError(`token bucket: refillPerSecond must be greater than 0, got ${refillPerSecond}`);
   }

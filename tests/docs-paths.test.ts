@@ -40,7 +40,9 @@ describe("paths named in the docs and comments", () => {
   );
   it("every path a code comment names exists", () => {
     const missing = sources.flatMap((source) =>
-      missingPaths(comments(readFileSync(join(ROOT, source), "utf8"))).map((path) => `${relative(ROOT, join(ROOT, source))}: ${path}`),
+      missingPaths(comments(readFileSync(join(ROOT, source), "utf8"))).map(
+        (path) => `${relative(ROOT, join(ROOT, source))}: ${path}`,
+      ),
     );
     expect(missing).toEqual([]);
   });

@@ -20,11 +20,7 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
   return (
     <ol className="messages" aria-label="Conversation">
       {messages.map((message, index) => (
-        <MessageItem
-          key={index}
-          message={message}
-          version={versionNumberOf(versions, index)}
-        />
+        <MessageItem key={index} message={message} version={versionNumberOf(versions, index)} />
       ))}
       {connecting && (
         <li className="message assistant pending" aria-label="Waiting for the answer">
@@ -33,7 +29,11 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
       )}
       {draft && (
         <li className="message assistant streaming" data-testid="streaming-answer">
-          <ReplyText before={draft.before} after={draft.after} chip={draft.fence === "none" ? null : draft.fence === "open" ? "Writing App.tsx…" : `Version ${versions.length + 1}`} />
+          <ReplyText
+            before={draft.before}
+            after={draft.after}
+            chip={draft.fence === "none" ? null : draft.fence === "open" ? "Writing App.tsx…" : `Version ${versions.length + 1}`}
+          />
         </li>
       )}
     </ol>

@@ -36,7 +36,14 @@ export function ChatScreen(props: ChatScreenProps) {
  * Owns the chat machine for this page and lays out its views: the conversation beside the code and
  * the preview.
  */
-function Workspace({ chat: saved, messages, models, preview: previewSettings, initialPrompt, inspect }: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
+function Workspace({
+  chat: saved,
+  messages,
+  models,
+  preview: previewSettings,
+  initialPrompt,
+  inspect,
+}: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
   const chat = useActorRef(chatMachine, {
     input: { model: initialPrompt?.model ?? saved.model, chatId: saved.id, messages },
     inspect,
@@ -45,7 +52,11 @@ function Workspace({ chat: saved, messages, models, preview: previewSettings, in
   const model = useSelector(chat, (s) => s.context.model);
   const active = useSelector(chat, selectIsActive);
   const canRegenerate = useSelector(chat, selectCanRegenerate);
-  const shownVersion = useSelector(chat, selectPreviewVersion, (a, b) => a?.number === b?.number && a?.code === b?.code && a?.latest === b?.latest);
+  const shownVersion = useSelector(
+    chat,
+    selectPreviewVersion,
+    (a, b) => a?.number === b?.number && a?.code === b?.code && a?.latest === b?.latest,
+  );
   const modelAvailable = models.some((m) => m.id === model && m.available);
   // The automatic fix is for versions made while this page is open, not for one found on reopening it.
   const [versionsAtOpen] = useState(() => chat.getSnapshot().context.versions.length);

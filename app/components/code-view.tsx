@@ -11,7 +11,11 @@ import { ShareButton } from "./share-button";
  * the stream unless the reader scrolls up.
  */
 export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachine>; chatId?: string }) {
-  const view = useSelector(chat, selectCodeView, (a, b) => a.code === b.code && a.writing === b.writing && a.version === b.version);
+  const view = useSelector(
+    chat,
+    selectCodeView,
+    (a, b) => a.code === b.code && a.writing === b.writing && a.version === b.version,
+  );
   const versionCount = useSelector(chat, (s) => s.context.versions.length);
   const shown = useSelector(chat, selectShownVersion);
   const pre = useRef<HTMLPreElement>(null);
@@ -82,7 +86,11 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
           following.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        <code>{view.code ? blocks.map((text, index) => <CodeBlock key={index} text={text} />) : "The code will appear here as it is written."}</code>
+        <code>
+          {view.code
+            ? blocks.map((text, index) => <CodeBlock key={index} text={text} />)
+            : "The code will appear here as it is written."}
+        </code>
       </pre>
     </section>
   );

@@ -19,8 +19,8 @@ export function SetupNotice() {
         </li>
       </ul>
       <p>
-        To try Kiln without any key, run <code>npm run dev:fake</code>: it starts a local fake provider. Every setting is described
-        in <code>docs/configuration.md</code>.
+        To try Kiln without any key, run <code>npm run dev:fake</code>: it starts a local fake provider. Every setting is
+        described in <code>docs/configuration.md</code>.
       </p>
     </section>
   );

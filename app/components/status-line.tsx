@@ -38,7 +38,11 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
           </span>
         )}
         {turn.autoFix && active && <span className="status-note">Fixing the error automatically… </span>}
-        {phase === "connecting" && <>Connecting to {current}… {elapsed}</>}
+        {phase === "connecting" && (
+          <>
+            Connecting to {current}… {elapsed}
+          </>
+        )}
         {phase === "writing" && (
           <>
             Writing… {elapsed} · {formatSize(size)}

@@ -11,7 +11,8 @@ type Inspect = Observer<InspectionEvent>;
  * Returns "pending" until the inspector is ready, because an actor takes its inspector at creation.
  */
 export function useStatechartInspector(): Inspect | undefined | "pending" {
-  const wanted = import.meta.env.DEV && typeof window !== "undefined" && new URLSearchParams(window.location.search).has("inspect");
+  const wanted =
+    import.meta.env.DEV && typeof window !== "undefined" && new URLSearchParams(window.location.search).has("inspect");
   const [inspect, setInspect] = useState<Inspect | undefined | "pending">(wanted ? "pending" : undefined);
   useEffect(() => {
     if (!wanted) return;

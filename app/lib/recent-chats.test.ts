@@ -86,7 +86,12 @@ describe("recent chats (this browser's list on the home page)", () => {
 
 describe("when storage refuses writes", () => {
   it("remembering a chat does not throw (the chat page must still send its prompt)", () => {
-    const full = { getItem: () => null, setItem: () => { throw new Error("QuotaExceededError"); } };
+    const full = {
+      getItem: () => null,
+      setItem: () => {
+        throw new Error("QuotaExceededError");
+      },
+    };
     expect(() => rememberChat(full, { id: "a", title: "A" })).not.toThrow();
   });
 });

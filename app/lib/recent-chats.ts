@@ -20,7 +20,11 @@ export function readRecentChats(storage: Pick<Storage, "getItem">): RecentChat[]
   }
 }
 
-export function rememberChat(storage: Pick<Storage, "getItem" | "setItem">, chat: { id: string; title: string }, now = Date.now()) {
+export function rememberChat(
+  storage: Pick<Storage, "getItem" | "setItem">,
+  chat: { id: string; title: string },
+  now = Date.now(),
+) {
   const others = readRecentChats(storage).filter((c) => c.id !== chat.id);
   try {
     storage.setItem(KEY, JSON.stringify([{ ...chat, openedAt: now }, ...others].slice(0, LIMIT)));

@@ -28,7 +28,9 @@ describe("appLineOf", () => {
   });
 
   it("is undefined when no frame is in the app: thrown inside a library, or no stack at all", () => {
-    expect(appLineOf(thrownWith("Error: boom\n    at render (http://127.0.0.1:3000/preview/assets/recharts-X.js:1:200)"))).toBeUndefined();
+    expect(
+      appLineOf(thrownWith("Error: boom\n    at render (http://127.0.0.1:3000/preview/assets/recharts-X.js:1:200)")),
+    ).toBeUndefined();
     const stackless = new Error("boom");
     stackless.stack = undefined;
     expect(appLineOf(stackless)).toBeUndefined();

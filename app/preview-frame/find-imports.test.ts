@@ -55,7 +55,11 @@ describe("findImports", () => {
   });
 
   it("skips `import type` and `export type`, which the compiler erases", () => {
-    const source = ['import type { FC } from "react";', 'import type Props from "./props";', 'export type { Mode } from "./mode";'].join("\n");
+    const source = [
+      'import type { FC } from "react";',
+      'import type Props from "./props";',
+      'export type { Mode } from "./mode";',
+    ].join("\n");
     expect(findImports(source)).toEqual([]);
   });
 
@@ -71,7 +75,9 @@ describe("findImports", () => {
   });
 
   it("does not take an import in a line comment, or a dynamic import(), for an import", () => {
-    const source = ['// import axios from "axios";', 'const later = () => import("recharts");', 'const word = "import";'].join("\n");
+    const source = ['// import axios from "axios";', 'const later = () => import("recharts");', 'const word = "import";'].join(
+      "\n",
+    );
     expect(findImports(source)).toEqual([]);
   });
 });

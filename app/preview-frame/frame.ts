@@ -64,7 +64,8 @@ setTimeout(prepareTailwind, 0);
 async function runApp(run: RunMessage): Promise<void> {
   const source = run.files[APP_ENTRY];
   const compiled = compileApp(source, APP_ENTRY);
-  if (!compiled.ok) return reportError({ kind: "compile", message: compiled.message, line: compiled.line, column: compiled.column });
+  if (!compiled.ok)
+    return reportError({ kind: "compile", message: compiled.message, line: compiled.line, column: compiled.column });
 
   const required = findRequires(compiled.code);
   const refused = required.find((module) => !libraryOf(module.specifier));
@@ -87,7 +88,9 @@ async function runApp(run: RunMessage): Promise<void> {
 
 function refusalOf(specifier: string): string {
   const local = specifier.startsWith(".") || specifier.startsWith("/") || specifier.startsWith("@/");
-  const what = local ? `"${specifier}" is not part of this app: it has one file` : `"${specifier}" is not available in the preview`;
+  const what = local
+    ? `"${specifier}" is not part of this app: it has one file`
+    : `"${specifier}" is not available in the preview`;
   return `${what}. Apps may import only from ${allowedPackageList()}.`;
 }
 
@@ -162,7 +165,10 @@ function evaluate(code: string): React.ComponentType | undefined {
   const App = module.exports.default;
   const isComponent = typeof App === "function" || (typeof App === "object" && App !== null && "$$typeof" in App);
   if (!isComponent) {
-    reportError({ kind: "compile", message: "The app has no default export: the file must end with `export default function App()`." });
+    reportError({
+      kind: "compile",
+      message: "The app has no default export: the file must end with `export default function App()`.",
+    });
     return undefined;
   }
   return App as React.ComponentType;

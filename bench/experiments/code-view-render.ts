@@ -10,7 +10,9 @@ import { chromium } from "@playwright/test";
 import { fakeReply } from "../../tests/support/fake-reply";
 import { expectedCode, mainThreadMetrics, metricsDelta } from "../browser";
 
-const { values } = parseArgs({ options: { tokens: { type: "string", default: "20000" }, tps: { type: "string", default: "1000" } } });
+const { values } = parseArgs({
+  options: { tokens: { type: "string", default: "20000" }, tps: { type: "string", default: "1000" } },
+});
 const code = expectedCode(fakeReply(`long:${values.tokens}`));
 const tps = Number(values.tps);
 
@@ -27,7 +29,10 @@ const page = `<!doctype html><style>
 </style><pre id="view"><code id="code"></code></pre>`;
 
 async function run(strategy: string) {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
   try {
     const tab = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     await tab.setContent(page);

@@ -64,7 +64,10 @@ export interface ChatStore {
     model?: string | null;
   }): Promise<StoredMessage>;
   /** Replaces an answer's content and state (a retried turn); returns false when there is no such message. */
-  updateMessage(id: string, input: { content: string; state: StoredMessageState; provider?: string | null; model?: string | null }): Promise<boolean>;
+  updateMessage(
+    id: string,
+    input: { content: string; state: StoredMessageState; provider?: string | null; model?: string | null },
+  ): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** Publishes one assistant message (a version) under a new unguessable share id. */
   createShare(messageId: string): Promise<StoredShare>;

@@ -41,7 +41,9 @@ const backends: Backend[] = [
 if (pgUrl) backends.push({ name: "postgres", prepare: () => freshPostgresDatabase(pgUrl) });
 
 async function freshPostgresDatabase(url: string) {
-  const name = `kiln_store_${newId().toLowerCase().replace(/[^a-z0-9]/g, "")}`;
+  const name = `kiln_store_${newId()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
@@ -89,7 +91,12 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     const appended: StoredMessage[] = [];
     for (let i = 0; i < count; i++) {
       appended.push(
-        await store.appendMessage({ chatId: chat.id, role: i % 2 ? "assistant" : "user", content: `message ${i}`, state: "complete" }),
+        await store.appendMessage({
+          chatId: chat.id,
+          role: i % 2 ? "assistant" : "user",
+          content: `message ${i}`,
+          state: "complete",
+        }),
       );
     }
     return { chat, appended };
@@ -102,7 +109,12 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
   it("creates a chat and reads it back; an unknown id gives undefined", async () => {
     const before = Date.now();
     const chat = await store.createChat({ title: "A pomodoro timer", model: "meta-llama/Llama-3.3-70B" });
-    expect(chat).toEqual({ id: expect.stringMatching(BASE64URL_128_BITS), title: "A pomodoro timer", model: "meta-llama/Llama-3.3-70B", createdAt: expect.any(Number) });
+    expect(chat).toEqual({
+      id: expect.stringMatching(BASE64URL_128_BITS),
+      title: "A pomodoro timer",
+      model: "meta-llama/Llama-3.3-70B",
+      createdAt: expect.any(Number),
+    });
     expect(chat.createdAt).toBeGreaterThanOrEqual(before);
     expect(chat.createdAt).toBeLessThanOrEqual(Date.now());
     expect(await store.getChat(chat.id)).toEqual(chat);
@@ -124,7 +136,12 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     const third = await store.appendMessage({ chatId: chat.id, role: "user", content: "bigger buttons", state: "complete" });
     expect([first.position, second.position, third.position]).toEqual([0, 1, 2]);
     expect(first).toMatchObject({ chatId: chat.id, role: "user", state: "complete", provider: null, model: null });
-    expect(second).toMatchObject({ role: "assistant", state: "stopped", provider: "together", model: "meta-llama/Llama-3.3-70B" });
+    expect(second).toMatchObject({
+      role: "assistant",
+      state: "stopped",
+      provider: "together",
+      model: "meta-llama/Llama-3.3-70B",
+    });
     expect(await store.listMessages(chat.id)).toEqual([first, second, third]);
   });
 
@@ -137,7 +154,9 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
   });
 
   it("refuses to append to a chat that does not exist", async () => {
-    await expect(store.appendMessage({ chatId: newId(), role: "user", content: "x", state: "complete" })).rejects.toThrow(/no such chat/);
+    await expect(store.appendMessage({ chatId: newId(), role: "user", content: "x", state: "complete" })).rejects.toThrow(
+      /no such chat/,
+    );
   });
 
   it("gets a message by id; an unknown id gives undefined", async () => {
@@ -148,13 +167,26 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
 
   it("updateMessage replaces content and state, keeps provider/model unless given, and is false for an unknown id", async () => {
     const chat = await store.createChat({ title: "t", model: "m" });
-    const answer = await store.appendMessage({ chatId: chat.id, role: "assistant", content: "partial", state: "failed", provider: "a", model: "m1" });
+    const answer = await store.appendMessage({
+      chatId: chat.id,
+      role: "assistant",
+      content: "partial",
+      state: "failed",
+      provider: "a",
+      model: "m1",
+    });
 
     expect(await store.updateMessage(answer.id, { content: "the whole answer", state: "complete" })).toBe(true);
     expect(await store.getMessage(answer.id)).toEqual({ ...answer, content: "the whole answer", state: "complete" });
 
     expect(await store.updateMessage(answer.id, { content: "retried", state: "stopped", provider: "b", model: "m2" })).toBe(true);
-    expect(await store.getMessage(answer.id)).toEqual({ ...answer, content: "retried", state: "stopped", provider: "b", model: "m2" });
+    expect(await store.getMessage(answer.id)).toEqual({
+      ...answer,
+      content: "retried",
+      state: "stopped",
+      provider: "b",
+      model: "m2",
+    });
 
     expect(await store.updateMessage(answer.id, { content: "", state: "failed", provider: null, model: null })).toBe(true);
     expect(await store.getMessage(answer.id)).toEqual({ ...answer, content: "", state: "failed", provider: null, model: null });
@@ -165,7 +197,11 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
   it("creates a share for a message and reads it back; unknown share → undefined; unknown message → rejected", async () => {
     const { appended } = await chatWith(2);
     const share = await store.createShare(appended[1].id);
-    expect(share).toEqual({ id: expect.stringMatching(BASE64URL_128_BITS), messageId: appended[1].id, createdAt: expect.any(Number) });
+    expect(share).toEqual({
+      id: expect.stringMatching(BASE64URL_128_BITS),
+      messageId: appended[1].id,
+      createdAt: expect.any(Number),
+    });
     expect(await store.getShare(share.id)).toEqual(share);
     const again = await store.createShare(appended[1].id);
     expect(again.id).not.toBe(share.id);
@@ -186,7 +222,9 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
   it("gives 20 concurrent appends to one chat 20 distinct consecutive positions", async () => {
     const chat = await store.createChat({ title: "t", model: "m" });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.appendMessage({ chatId: chat.id, role: "user", content: `concurrent ${i}`, state: "complete" })),
+      Array.from({ length: 20 }, (_, i) =>
+        store.appendMessage({ chatId: chat.id, role: "user", content: `concurrent ${i}`, state: "complete" }),
+      ),
     );
     expect(results.map((m) => m.position).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     const listed = await store.listMessages(chat.id);
@@ -302,14 +340,22 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       // An hour later the bucket is full (2), not 14 400 tokens.
       const later = [];
       for (let i = 0; i < 3; i++) later.push(await store.takeRateLimitToken(key, limits, T0 + 3_600_000));
-      expect(later.map((r) => [r.allowed, r.remaining])).toEqual([[true, 1], [true, 0], [false, 0]]);
+      expect(later.map((r) => [r.allowed, r.remaining])).toEqual([
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ]);
     });
 
     it("treats the clock going backwards (another server's clock) as no time passing", async () => {
       const key = `${namespace()}192.0.2.2`;
       const limits = { capacity: 1, refillPerSecond: 1 };
       expect((await store.takeRateLimitToken(key, limits, T0)).allowed).toBe(true);
-      expect(await store.takeRateLimitToken(key, limits, T0 - 30_000)).toEqual({ allowed: false, retryAfterMs: 1000, remaining: 0 });
+      expect(await store.takeRateLimitToken(key, limits, T0 - 30_000)).toEqual({
+        allowed: false,
+        retryAfterMs: 1000,
+        remaining: 0,
+      });
       expect(await store.takeRateLimitToken(key, limits, T0 + 999)).toEqual({ allowed: false, retryAfterMs: 1, remaining: 0 });
       expect((await store.takeRateLimitToken(key, limits, T0 + 1000)).allowed).toBe(true);
     });
@@ -320,22 +366,41 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       const limits = { capacity: 2, refillPerSecond: 1 };
       for (let i = 0; i < 3; i++) await store.takeRateLimitToken(`${ns}10.0.0.1`, limits, T0);
       expect((await store.takeRateLimitToken(`${ns}10.0.0.1`, limits, T0)).allowed).toBe(false);
-      expect(await store.takeRateLimitToken(`${ns}10.0.0.2`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
-      expect(await store.takeRateLimitToken(`${ns}2001:db8::1`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
-      expect(await store.takeRateLimitToken(`${other}10.0.0.1`, limits, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 1 });
+      expect(await store.takeRateLimitToken(`${ns}10.0.0.2`, limits, T0)).toEqual({
+        allowed: true,
+        retryAfterMs: 0,
+        remaining: 1,
+      });
+      expect(await store.takeRateLimitToken(`${ns}2001:db8::1`, limits, T0)).toEqual({
+        allowed: true,
+        retryAfterMs: 0,
+        remaining: 1,
+      });
+      expect(await store.takeRateLimitToken(`${other}10.0.0.1`, limits, T0)).toEqual({
+        allowed: true,
+        retryAfterMs: 0,
+        remaining: 1,
+      });
     });
 
     it("gives exactly the pure token bucket's answers, step by step (fractional rates, clock jumps)", async () => {
       const key = `${namespace()}203.0.113.9`;
       const limits = { capacity: 3, refillPerSecond: 1 / 3 };
-      const times = [0, 0, 0, 0, 1, 2999, 3000, 3001, 4500, 4500, 1000, 9000, 9001, 9002, 60_000, 60_000, 60_000, 60_000, 60_001, 63_000, 62_999];
+      const times = [
+        0, 0, 0, 0, 1, 2999, 3000, 3001, 4500, 4500, 1000, 9000, 9001, 9002, 60_000, 60_000, 60_000, 60_000, 60_001, 63_000,
+        62_999,
+      ];
       let state: BucketState | undefined;
       const expected = [];
       const actual = [];
       for (const t of times) {
         const model = take(state, T0 + t, limits);
         if (model.allowed) state = model;
-        expected.push({ allowed: model.allowed, retryAfterMs: model.retryAfterMs, remaining: model.allowed ? remainingTokens(model.tokens) : 0 });
+        expected.push({
+          allowed: model.allowed,
+          retryAfterMs: model.retryAfterMs,
+          remaining: model.allowed ? remainingTokens(model.tokens) : 0,
+        });
         actual.push(await store.takeRateLimitToken(key, limits, T0 + t));
       }
       expect(actual).toEqual(expected);
@@ -348,7 +413,12 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       const limits = { capacity: 10, refillPerSecond: 1 };
       const results = await Promise.all(Array.from({ length: 50 }, () => store.takeRateLimitToken(key, limits, T0)));
       expect(allowedCount(results)).toBe(10);
-      expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(
+        results
+          .filter((r) => r.allowed)
+          .map((r) => r.remaining)
+          .sort((a, b) => a - b),
+      ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(results.filter((r) => !r.allowed).every((r) => r.retryAfterMs === 1000 && r.remaining === 0)).toBe(true);
     });
 
@@ -363,7 +433,10 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
           );
           expect(allowedCount(results)).toBe(10);
           // A second later, one more, for either of them.
-          const next = await Promise.all([store.takeRateLimitToken(key, limits, T0 + 1000 + round), other.takeRateLimitToken(key, limits, T0 + 1000 + round)]);
+          const next = await Promise.all([
+            store.takeRateLimitToken(key, limits, T0 + 1000 + round),
+            other.takeRateLimitToken(key, limits, T0 + 1000 + round),
+          ]);
           expect(allowedCount(next)).toBe(1);
         }
       } finally {
@@ -374,10 +447,24 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     it("separate processes sharing the database share the limit: 4 × 25 concurrent takes, exactly 10 allowed", async () => {
       const key = `${namespace()}203.0.113.52`;
       const workers = Array.from({ length: 4 }, () =>
-        spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./take-tokens.fixture.ts", import.meta.url)), db.url, key, "25", "10", "1", String(T0)], {
-          cwd: fileURLToPath(new URL("../..", import.meta.url)),
-          stdio: ["pipe", "pipe", "inherit"],
-        }),
+        spawn(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            fileURLToPath(new URL("./take-tokens.fixture.ts", import.meta.url)),
+            db.url,
+            key,
+            "25",
+            "10",
+            "1",
+            String(T0),
+          ],
+          {
+            cwd: fileURLToPath(new URL("../..", import.meta.url)),
+            stdio: ["pipe", "pipe", "inherit"],
+          },
+        ),
       );
       const lines = workers.map(lineReader);
       try {
@@ -428,7 +515,11 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       await first.close();
       const second = await openChatStore(db.url);
       try {
-        expect(await second.takeRateLimitToken(key, limits, T0 + 1000)).toEqual({ allowed: false, retryAfterMs: 1000, remaining: 0 });
+        expect(await second.takeRateLimitToken(key, limits, T0 + 1000)).toEqual({
+          allowed: false,
+          retryAfterMs: 1000,
+          remaining: 0,
+        });
         expect(await second.takeRateLimitToken(key, limits, T0 + 2000)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
       } finally {
         await second.close();
@@ -527,7 +618,10 @@ describe("sqlite file", () => {
       try {
         expect(reader.pragma("journal_mode", { simple: true })).toBe("wal");
         expect(reader.prepare("select title from chats where id = ?").get(chat.id)).toEqual({ title: "seen from outside" });
-        expect(reader.prepare("select content, position from messages where id = ?").get(message.id)).toEqual({ content: "hi 👋", position: 0 });
+        expect(reader.prepare("select content, position from messages where id = ?").get(message.id)).toEqual({
+          content: "hi 👋",
+          position: 0,
+        });
         // Writes made after the reader opened are visible to it too (committed, not held back).
         const later = await store.appendMessage({ chatId: chat.id, role: "assistant", content: "hello", state: "stopped" });
         expect(reader.prepare("select state from messages where id = ?").get(later.id)).toEqual({ state: "stopped" });
@@ -540,10 +634,18 @@ describe("sqlite file", () => {
         expect(writer.pragma("journal_mode", { simple: true })).toBe("wal");
         writer.pragma("foreign_keys = ON");
         expect(() =>
-          writer.prepare("insert into messages (id, chat_id, position, role, content, state, created_at) values (?, ?, 0, 'user', '', 'complete', 0)").run(newId(), newId()),
+          writer
+            .prepare(
+              "insert into messages (id, chat_id, position, role, content, state, created_at) values (?, ?, 0, 'user', '', 'complete', 0)",
+            )
+            .run(newId(), newId()),
         ).toThrow(/FOREIGN KEY/);
         expect(() =>
-          writer.prepare("insert into messages (id, chat_id, position, role, content, state, created_at) values (?, ?, 9, 'user', '', 'bogus', 0)").run(newId(), chat.id),
+          writer
+            .prepare(
+              "insert into messages (id, chat_id, position, role, content, state, created_at) values (?, ?, 9, 'user', '', 'bogus', 0)",
+            )
+            .run(newId(), chat.id),
         ).toThrow(/CHECK/);
       } finally {
         writer.close();
@@ -568,12 +670,16 @@ describe("openChatStore errors", () => {
   });
 
   it("refuses a URL that is neither file: nor postgres://", async () => {
-    await expect(openChatStore("mysql://root:pw@db/kiln")).rejects.toThrow(/^DATABASE_URL mysql:\/\/\*\*\*@db\/kiln: must be file:<path> \(SQLite\) or postgres:\/\/…$/);
+    await expect(openChatStore("mysql://root:pw@db/kiln")).rejects.toThrow(
+      /^DATABASE_URL mysql:\/\/\*\*\*@db\/kiln: must be file:<path> \(SQLite\) or postgres:\/\/…$/,
+    );
   });
 
   it("redacts credentials in user info and in a password parameter", () => {
     expect(redactDatabaseUrl("postgres://kiln:pw@db:5432/kiln")).toBe("postgres://***@db:5432/kiln");
-    expect(redactDatabaseUrl("postgresql://kiln@db/kiln?sslmode=require&password=pw")).toBe("postgresql://***@db/kiln?sslmode=require&password=***");
+    expect(redactDatabaseUrl("postgresql://kiln@db/kiln?sslmode=require&password=pw")).toBe(
+      "postgresql://***@db/kiln?sslmode=require&password=***",
+    );
     expect(redactDatabaseUrl("postgres://kiln:p@ss@db/kiln")).toBe("postgres://***@db/kiln");
     expect(redactDatabaseUrl("postgres://db/kiln")).toBe("postgres://db/kiln");
     expect(redactDatabaseUrl("file:./data/kiln.db")).toBe("file:./data/kiln.db");

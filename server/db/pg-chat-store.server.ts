@@ -129,19 +129,32 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
 
     async takeRateLimitToken(rawKey, limits, rawNow = Date.now()) {
       const { key, now } = checkRateLimitCall(rawKey, limits, rawNow);
-      const taken = await pool.query<{ tokens: number }>(TAKE_TOKEN, [key, limits.capacity, limits.refillPerSecond, now, SLACK_MS]);
+      const taken = await pool.query<{ tokens: number }>(TAKE_TOKEN, [
+        key,
+        limits.capacity,
+        limits.refillPerSecond,
+        now,
+        SLACK_MS,
+      ]);
       const pruning = prune.due(key, limits, now);
       if (pruning) {
         // Housekeeping after the decision; a failure here must not fail the request (the next call retries).
         await pool
-          .query("delete from rate_limits where left(key, $1) = $2 and updated_at < $3", [pruning.namespace.length, pruning.namespace, pruning.updatedBefore])
+          .query("delete from rate_limits where left(key, $1) = $2 and updated_at < $3", [
+            pruning.namespace.length,
+            pruning.namespace,
+            pruning.updatedBefore,
+          ])
           .catch(() => prune.failed(key));
       }
       if (taken.rows.length === 1) return { allowed: true, retryAfterMs: 0, remaining: remainingTokens(taken.rows[0].tokens) };
       // Refused: read the bucket to say how long to wait. Other servers' takes may have emptied it
       // further since, which this read sees; if it holds a token again (written by a server whose
       // clock is ahead), the answer is "retry in 1 ms".
-      const { rows } = await pool.query<{ tokens: number; updated_at: string }>("select tokens, updated_at from rate_limits where key = $1", [key]);
+      const { rows } = await pool.query<{ tokens: number; updated_at: string }>(
+        "select tokens, updated_at from rate_limits where key = $1",
+        [key],
+      );
       const state = rows[0] && { tokens: rows[0].tokens, updatedAt: Number(rows[0].updated_at) };
       const wait = take(state, now, limits);
       return { allowed: false, retryAfterMs: wait.allowed ? 1 : wait.retryAfterMs, remaining: 0 };

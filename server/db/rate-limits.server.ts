@@ -21,8 +21,10 @@ export interface RateLimitCall {
 
 export function checkRateLimitCall(key: string, limits: BucketLimits, now: number): RateLimitCall {
   if (typeof key !== "string" || key === "") throw new TypeError("takeRateLimitToken: key must be a non-empty string");
-  if (!Number.isSafeInteger(now) || now < 0) throw new RangeError(`takeRateLimitToken: now must be epoch milliseconds (an integer), got ${now}`);
-  if (!(Number.isFinite(limits.capacity) && limits.capacity >= 1)) throw new RangeError(`takeRateLimitToken: capacity must be at least 1, got ${limits.capacity}`);
+  if (!Number.isSafeInteger(now) || now < 0)
+    throw new RangeError(`takeRateLimitToken: now must be epoch milliseconds (an integer), got ${now}`);
+  if (!(Number.isFinite(limits.capacity) && limits.capacity >= 1))
+    throw new RangeError(`takeRateLimitToken: capacity must be at least 1, got ${limits.capacity}`);
   if (!(Number.isFinite(limits.refillPerSecond) && limits.refillPerSecond > 0)) {
     throw new RangeError(`takeRateLimitToken: refillPerSecond must be greater than 0, got ${limits.refillPerSecond}`);
   }

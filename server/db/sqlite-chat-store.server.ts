@@ -107,7 +107,11 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
         if (pruning) prune.failed(key);
         throw error;
       }
-      return { allowed: taken.allowed, retryAfterMs: taken.retryAfterMs, remaining: taken.allowed ? remainingTokens(taken.tokens) : 0 };
+      return {
+        allowed: taken.allowed,
+        retryAfterMs: taken.retryAfterMs,
+        remaining: taken.allowed ? remainingTokens(taken.tokens) : 0,
+      };
     },
 
     async ping() {
@@ -125,14 +129,23 @@ type Transaction = Parameters<Parameters<ReturnType<typeof drizzle>["transaction
 function takeInTransaction(tx: Transaction, key: string, limits: BucketLimits, now: number, pruning: PruneDue | undefined) {
   if (pruning) {
     const inNamespace = sql`substr(${rateLimits.key}, 1, ${pruning.namespace.length}) = ${pruning.namespace}`;
-    tx.delete(rateLimits).where(and(inNamespace, lt(rateLimits.updatedAt, pruning.updatedBefore))).run();
+    tx.delete(rateLimits)
+      .where(and(inNamespace, lt(rateLimits.updatedAt, pruning.updatedBefore)))
+      .run();
   }
-  const row = tx.select({ tokens: rateLimits.tokens, updatedAt: rateLimits.updatedAt }).from(rateLimits).where(eq(rateLimits.key, key)).get();
+  const row = tx
+    .select({ tokens: rateLimits.tokens, updatedAt: rateLimits.updatedAt })
+    .from(rateLimits)
+    .where(eq(rateLimits.key, key))
+    .get();
   const taken = take(row, now, limits);
   // A refusal only refills, and refilling later gives the same tokens: nothing to write.
   if (taken.allowed) {
     const state = { tokens: taken.tokens, updatedAt: taken.updatedAt };
-    tx.insert(rateLimits).values({ key, ...state }).onConflictDoUpdate({ target: rateLimits.key, set: state }).run();
+    tx.insert(rateLimits)
+      .values({ key, ...state })
+      .onConflictDoUpdate({ target: rateLimits.key, set: state })
+      .run();
   }
   return taken;
 }

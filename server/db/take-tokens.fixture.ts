@@ -16,7 +16,9 @@ try {
   process.stdout.write("ready\n");
   await once(process.stdin, "data");
   const limits = { capacity: Number(capacity), refillPerSecond: Number(refillPerSecond) };
-  const results = await Promise.all(Array.from({ length: Number(count) }, () => store.takeRateLimitToken(key, limits, Number(now))));
+  const results = await Promise.all(
+    Array.from({ length: Number(count) }, () => store.takeRateLimitToken(key, limits, Number(now))),
+  );
   process.stdout.write(`${JSON.stringify({ allowed: results.filter((r) => r.allowed).length })}\n`);
 } finally {
   await store.close();

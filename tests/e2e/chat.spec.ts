@@ -6,7 +6,6 @@ test.beforeEach(async () => {
   await resetFake();
 });
 
-
 test("a prompt streams into the code view, the status line moves, and the answer ends as version 1", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("combobox", { name: "Model" })).toHaveValue("fake-coder");

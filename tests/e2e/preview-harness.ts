@@ -21,7 +21,10 @@ const FRAME_TEST_ID = "harness-preview-frame";
 export const test = offlineTest.extend<object, { hostContext: BrowserContext; hostPage: Page }>({
   hostContext: [
     async ({ browser }, use, workerInfo) => {
-      const context = await browser.newContext({ baseURL: workerInfo.project.use.baseURL, viewport: { width: 1280, height: 800 } });
+      const context = await browser.newContext({
+        baseURL: workerInfo.project.use.baseURL,
+        viewport: { width: 1280, height: 800 },
+      });
       await use(context);
       await context.close();
     },
@@ -70,7 +73,10 @@ type HostWindow = Window & { previewHost?: PreviewHost };
 /** Runs one app's code in a new preview frame on the host page: what the frame said and showed. */
 export async function runInPreviewFrame(page: Page, code: string, timing: RunTiming): Promise<FrameRun> {
   const message = runMessage(1, { [APP_ENTRY]: code });
-  const received = await page.evaluate(([message, timing]) => (window as HostWindow).previewHost!.run(message, timing), [message, timing] as const);
+  const received = await page.evaluate(([message, timing]) => (window as HostWindow).previewHost!.run(message, timing), [
+    message,
+    timing,
+  ] as const);
   const messages = received.map(parseFrameMessage).filter((m): m is FrameMessage => m !== null);
   const screenshot = await page.getByTestId(FRAME_TEST_ID).screenshot();
   return { messages, paintedPixels: await paintedPixels(page, screenshot) };
@@ -78,18 +84,21 @@ export async function runInPreviewFrame(page: Page, code: string, timing: RunTim
 
 /** Decoded by the host page's own canvas (its CSP allows data: images); Node has no PNG decoder here. */
 function paintedPixels(page: Page, png: Buffer): Promise<number> {
-  return page.evaluate(async (url) => {
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    const canvas = document.createElement("canvas");
-    canvas.width = image.width;
-    canvas.height = image.height;
-    const context = canvas.getContext("2d")!;
-    context.drawImage(image, 0, 0);
-    const pixels = new Uint32Array(context.getImageData(0, 0, image.width, image.height).data.buffer);
-    return pixels.filter((pixel) => pixel !== pixels[0]).length;
-  }, `data:image/png;base64,${png.toString("base64")}`);
+  return page.evaluate(
+    async (url) => {
+      const image = new Image();
+      image.src = url;
+      await image.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext("2d")!;
+      context.drawImage(image, 0, 0);
+      const pixels = new Uint32Array(context.getImageData(0, 0, image.width, image.height).data.buffer);
+      return pixels.filter((pixel) => pixel !== pixels[0]).length;
+    },
+    `data:image/png;base64,${png.toString("base64")}`,
+  );
 }
 
 /**
@@ -97,7 +106,17 @@ function paintedPixels(page: Page, png: Buffer): Promise<number> {
  * left, opaque white (a blank frame must not show the page beneath); the spare one is hidden (not
  * display:none, so it lays out as the shown one does).
  */
-function installPreviewHost({ sandbox, testId, width, height }: { sandbox: string; testId: string; width: number; height: number }) {
+function installPreviewHost({
+  sandbox,
+  testId,
+  width,
+  height,
+}: {
+  sandbox: string;
+  testId: string;
+  width: number;
+  height: number;
+}) {
   interface Slot {
     element: HTMLIFrameElement;
     received: unknown[];

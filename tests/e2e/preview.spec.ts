@@ -14,7 +14,10 @@ test.beforeEach(async () => {
 /** The frame on screen (the spare one loading beside it is hidden and has no test id). */
 const app = (page: Page): FrameLocator => page.frameLocator('[data-testid="preview-frame"]');
 
-test("once the code block closes, the app runs offline: clicks work, Tailwind styles it, icons and text are whole", async ({ page, internet }) => {
+test("once the code block closes, the app runs offline: clicks work, Tailwind styles it, icons and text are whole", async ({
+  page,
+  internet,
+}) => {
   await page.goto("/");
   await submitPrompt(page, "A pomodoro timer with a dark theme");
   await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
@@ -44,7 +47,9 @@ test("a recharts chart renders and re-renders when its data changes", async ({ p
   await expect(app(page).getByRole("heading")).toHaveText("Focus hours — 集中時間");
 });
 
-test("a runtime error shows once with its line, and the automatic fix asks exactly once and the fixed version runs", async ({ page }) => {
+test("a runtime error shows once with its line, and the automatic fix asks exactly once and the fixed version runs", async ({
+  page,
+}) => {
   await page.goto("/");
   await submitPrompt(page, "A tally counter [fake:reply=runtime-error]");
   const error = page.getByTestId("preview-error");
@@ -79,7 +84,9 @@ test("a fix that fails again is not fixed automatically again: the Fix button is
   await expect.poll(async () => (await completionRequests()).length).toBe(3);
 });
 
-test("a compile error shows once with its line and column; the fixed version runs, and the broken one can still be looked at", async ({ page }) => {
+test("a compile error shows once with its line and column; the fixed version runs, and the broken one can still be looked at", async ({
+  page,
+}) => {
   await page.goto("/");
   await submitPrompt(page, "A greeting card [fake:reply=compile-error]");
   const error = page.getByTestId("preview-error");
@@ -97,16 +104,22 @@ test("a compile error shows once with its line and column; the fixed version run
   expect(await completionRequests()).toHaveLength(2);
 });
 
-test("an import the preview cannot provide is an import error naming the line: a package, or an icon lucide-react lacks", async ({ page }) => {
+test("an import the preview cannot provide is an import error naming the line: a package, or an icon lucide-react lacks", async ({
+  page,
+}) => {
   await page.goto("/");
   await submitPrompt(page, "An animated card [fake:reply=import-error]");
   const error = page.getByTestId("preview-error");
-  await expect(error).toContainText('Import error at line 2: "framer-motion" is not available in the preview', { timeout: 20_000 });
+  await expect(error).toContainText('Import error at line 2: "framer-motion" is not available in the preview', {
+    timeout: 20_000,
+  });
   await expect(error).toContainText('"react", "react-dom", "lucide-react", "recharts"');
 
   await page.goto("/");
   await submitPrompt(page, "A weather badge [fake:reply=unknown-icon]");
-  await expect(error).toContainText('Import error at line 1: lucide-react 0.460.0 has no export "SunnyCloudy"', { timeout: 20_000 });
+  await expect(error).toContainText('Import error at line 1: lucide-react 0.460.0 has no export "SunnyCloudy"', {
+    timeout: 20_000,
+  });
 });
 
 test("an error in an event handler, after the app rendered, is reported too", async ({ page }) => {
@@ -147,7 +160,10 @@ test("the generated app cannot reach Kiln: not its page, not its cookies or stor
   expect(attempts.localStorage).toMatch(/^blocked: SecurityError/);
   expect(attempts.api).toMatch(/^blocked: TypeError/);
   expect(attempts.origin).toBe("null");
-  await expect(page.locator("iframe[data-testid=preview-frame]")).toHaveAttribute("sandbox", "allow-scripts allow-forms allow-modals");
+  await expect(page.locator("iframe[data-testid=preview-frame]")).toHaveAttribute(
+    "sandbox",
+    "allow-scripts allow-forms allow-modals",
+  );
 });
 
 test("picking an older version runs that one, and a share link runs its version", async ({ page, browser }) => {
@@ -178,9 +194,12 @@ test("when the runtime's files cannot be loaded, the preview says so with the re
   await submitPrompt(page, "A pomodoro timer");
   await expect(status(page)).toContainText("Done in", { timeout: 20_000 });
   const unavailable = page.getByTestId("preview-unavailable");
-  await expect(unavailable).toContainText(/Preview unavailable: Kiln's server answered 404 for \/preview\/assets\/react-\w+\.js/, {
-    timeout: 20_000,
-  });
+  await expect(unavailable).toContainText(
+    /Preview unavailable: Kiln's server answered 404 for \/preview\/assets\/react-\w+\.js/,
+    {
+      timeout: 20_000,
+    },
+  );
   await expect(page.getByTestId("code-view")).toContainText("export default function App()");
 
   await page.unroute("**/preview/assets/react-*.js");
@@ -188,7 +207,9 @@ test("when the runtime's files cannot be loaded, the preview says so with the re
   await expect(app(page).getByRole("button", { name: "Start" })).toBeVisible({ timeout: 15_000 });
 });
 
-test("KILN_PREVIEW=sandpack keeps Sandpack: offline, it says the bundler cannot be reached and the code stays visible", async ({ page }) => {
+test("KILN_PREVIEW=sandpack keeps Sandpack: offline, it says the bundler cannot be reached and the code stays visible", async ({
+  page,
+}) => {
   await page.goto(process.env.KILN_E2E_SANDPACK_URL!);
   await submitPrompt(page, "A pomodoro timer");
   await expect(status(page)).toContainText("Done in", { timeout: 20_000 });

@@ -28,7 +28,10 @@ it("aborts every upstream call when 30 clients leave mid-stream, after garbage c
       const response = await fetch(`${kiln.url}/api/chat`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ model: "deepseek-ai/DeepSeek-V3", messages: [{ role: "user", content: `app ${i} [fake:tps=20]` }] }),
+        body: JSON.stringify({
+          model: "deepseek-ai/DeepSeek-V3",
+          messages: [{ role: "user", content: `app ${i} [fake:tps=20]` }],
+        }),
         signal: controller.signal,
       });
       const reader = response.body!.getReader();

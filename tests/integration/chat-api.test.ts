@@ -22,7 +22,9 @@ beforeAll(async () => {
   const { writeFileSync } = await import("node:fs");
   writeFileSync(
     providersFile,
-    JSON.stringify({ providers: [{ id: "offline", label: "Offline", baseURL: fake.url, apiKeyEnv: "OFFLINE_KEY", models: [OFFLINE_MODEL] }] }),
+    JSON.stringify({
+      providers: [{ id: "offline", label: "Offline", baseURL: fake.url, apiKeyEnv: "OFFLINE_KEY", models: [OFFLINE_MODEL] }],
+    }),
   );
   kiln = await startKilnServer({
     TOGETHER_API_KEY: SECRET_KEY,
@@ -56,7 +58,12 @@ describe("GET /api/models", () => {
     const models = (await (await fetch(`${kiln.url}/api/models`)).json()) as Array<Record<string, unknown>>;
     expect(models).toContainEqual(expect.objectContaining({ id: MODEL, provider: "together", available: true }));
     expect(models).toContainEqual(
-      expect.objectContaining({ id: OFFLINE_MODEL, provider: "offline", available: false, reason: expect.stringContaining("OFFLINE_KEY") }),
+      expect.objectContaining({
+        id: OFFLINE_MODEL,
+        provider: "offline",
+        available: false,
+        reason: expect.stringContaining("OFFLINE_KEY"),
+      }),
     );
   });
 });
@@ -166,11 +173,24 @@ describe("bad requests get a clear JSON refusal and the server stays up", () => 
     ["no model", { body: JSON.stringify({ messages: [{ role: "user", content: "x" }] }) }, 400, "bad_request"],
     [
       "a system message",
-      { body: JSON.stringify({ model: MODEL, messages: [{ role: "system", content: "x" }, { role: "user", content: "y" }] }) },
+      {
+        body: JSON.stringify({
+          model: MODEL,
+          messages: [
+            { role: "system", content: "x" },
+            { role: "user", content: "y" },
+          ],
+        }),
+      },
       400,
       "bad_request",
     ],
-    ["an unknown model", { body: JSON.stringify({ model: "nope", messages: [{ role: "user", content: "x" }] }) }, 404, "unknown_model"],
+    [
+      "an unknown model",
+      { body: JSON.stringify({ model: "nope", messages: [{ role: "user", content: "x" }] }) },
+      404,
+      "unknown_model",
+    ],
     [
       "a model whose provider has no key",
       { body: JSON.stringify({ model: OFFLINE_MODEL, messages: [{ role: "user", content: "x" }] }) },

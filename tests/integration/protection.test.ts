@@ -91,14 +91,21 @@ describe("health", () => {
 describe("metrics", () => {
   it("are off unless enabled, and behind the token when one is set", async () => {
     expect((await fetch(`${kiln.url}/metrics`)).status).toBe(404);
-    const watched = await startKilnServer({ TOGETHER_API_KEY: "k", TOGETHER_BASE_URL: fake.url, KILN_METRICS_TOKEN: "scrape-secret" });
+    const watched = await startKilnServer({
+      TOGETHER_API_KEY: "k",
+      TOGETHER_BASE_URL: fake.url,
+      KILN_METRICS_TOKEN: "scrape-secret",
+    });
     try {
       expect((await fetch(`${watched.url}/metrics`)).status).toBe(401);
       await readSse(
         await fetch(`${watched.url}/api/chat`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "a timer [fake:status=503][fake:fail-times=1]" }] }),
+          body: JSON.stringify({
+            model: MODEL,
+            messages: [{ role: "user", content: "a timer [fake:status=503][fake:fail-times=1]" }],
+          }),
         }),
       );
       const text = await (await fetch(`${watched.url}/metrics`, { headers: { Authorization: "Bearer scrape-secret" } })).text();

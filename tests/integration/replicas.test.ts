@@ -36,12 +36,18 @@ describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL
   });
 
   async function post(server: string, path: string, body: unknown) {
-    return fetch(`${server}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return fetch(`${server}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
   }
 
   it("a chat created on one replica continues on the other", async () => {
     const { id } = (await (await post(a.url, "/api/chats", { model: MODEL, title: "shared" })).json()) as { id: string };
-    const first = await readSse(await post(a.url, "/api/chat", { model: MODEL, chatId: id, messages: [{ role: "user", content: "a timer" }] }));
+    const first = await readSse(
+      await post(a.url, "/api/chat", { model: MODEL, chatId: id, messages: [{ role: "user", content: "a timer" }] }),
+    );
     const second = await readSse(
       await post(b.url, "/api/chat", {
         model: MODEL,

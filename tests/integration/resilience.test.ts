@@ -172,7 +172,13 @@ describe("mid-stream failures restart cleanly: no gap, no repetition", () => {
 
 describe("many users at once", () => {
   it("relays 50 concurrent streams, some faulty, each exact and each ending once", async () => {
-    const faults = ["", "[fake:chunk=3]", "[fake:status=429][fake:fail-times=1]", "[fake:reset-after=4][fake:fail-times=1]", "[fake:crlf]"];
+    const faults = [
+      "",
+      "[fake:chunk=3]",
+      "[fake:status=429][fake:fail-times=1]",
+      "[fake:reset-after=4][fake:fail-times=1]",
+      "[fake:crlf]",
+    ];
     const prompts = Array.from({ length: 50 }, (_, i) => `app number ${i} ${faults[i % faults.length]}`);
     const streams = await Promise.all(prompts.map((prompt) => ask(prompt)));
     for (const [i, stream] of streams.entries()) {

@@ -25,11 +25,15 @@ export async function startFailoverProxy(backends: string[]): Promise<FailoverPr
         return;
       }
       const target = new URL(req.url ?? "/", backends[index]);
-      const upstream = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (response) => {
-        served.push(backends[index]);
-        res.writeHead(response.statusCode ?? 502, response.headers);
-        response.pipe(res);
-      });
+      const upstream = http.request(
+        target,
+        { method: req.method, headers: { ...req.headers, host: target.host } },
+        (response) => {
+          served.push(backends[index]);
+          res.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(res);
+        },
+      );
       // Only a refused connection moves on; anything after the response started is the client's to see.
       upstream.on("error", (error: NodeJS.ErrnoException) => {
         if (!res.headersSent && error.code === "ECONNREFUSED") tryBackend(index + 1);

@@ -262,7 +262,7 @@ describe("fake provider", () => {
           { role: "user", content: "a pomodoro timer [fake:tps=200]" },
           { role: "assistant", content: prefix },
         ],
-      })
+      }),
     );
     expect(contentOf(events)).toBe(reply.slice(prefix.length));
     expect(fake.requests[0].replyText).toBe(reply.slice(prefix.length));
@@ -329,9 +329,7 @@ describe("fake provider", () => {
 describe("parseDirectives", () => {
   it("reads flags, numbers and names, and ignores the rest of the prompt", () => {
     expect(
-      parseDirectives(
-        "make it blue [fake:chunk=byte] [fake:crlf][fake:status=429][fake:fail-times=1][fake:reply=long:500]"
-      )
+      parseDirectives("make it blue [fake:chunk=byte] [fake:crlf][fake:status=429][fake:fail-times=1][fake:reply=long:500]"),
     ).toEqual({ chunk: "byte", crlf: true, status: 429, failTimes: 1, reply: "long:500", invalid: [] });
     expect(parseDirectives("[fake:error-frame][fake:malformed=2]")).toEqual({
       errorFrame: true,
@@ -342,8 +340,12 @@ describe("parseDirectives", () => {
   });
 
   it("collects unknown names and bad values as invalid", () => {
-    expect(
-      parseDirectives("[fake:chunk=0][fake:status=200][fake:crlf=yes][fake:reply=poem][fake:nope]").invalid
-    ).toEqual(["[fake:chunk=0]", "[fake:status=200]", "[fake:crlf=yes]", "[fake:reply=poem]", "[fake:nope]"]);
+    expect(parseDirectives("[fake:chunk=0][fake:status=200][fake:crlf=yes][fake:reply=poem][fake:nope]").invalid).toEqual([
+      "[fake:chunk=0]",
+      "[fake:status=200]",
+      "[fake:crlf=yes]",
+      "[fake:reply=poem]",
+      "[fake:nope]",
+    ]);
   });
 });

@@ -90,17 +90,9 @@ const DIRECTIVE = /\[fake:([a-z][a-z-]*)(?:=([^\]]*))?\]/gi;
 
 type Setter = (d: FakeDirectives, value: string | undefined) => boolean;
 type FlagKey = "crlf" | "comments" | "noDone" | "noDoneAfterFinish";
-type CountKey =
-  | "retryAfter"
-  | "failTimes"
-  | "stallAfter"
-  | "resetAfter"
-  | "firstByteMs"
-  | "firstTokenMs"
-  | "tps";
+type CountKey = "retryAfter" | "failTimes" | "stallAfter" | "resetAfter" | "firstByteMs" | "firstTokenMs" | "tps";
 
-const toCount = (value: string | undefined) =>
-  value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+const toCount = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined);
 
 const flag =
   (key: FlagKey): Setter =>
@@ -205,7 +197,7 @@ const chatRequest = z
             role: z.string(),
             content: z.union([z.string(), z.array(textPart), z.null()]).optional(),
           })
-          .passthrough()
+          .passthrough(),
       )
       .min(1),
     stream: z.boolean().nullish(),
@@ -246,7 +238,7 @@ function remainderAfterPrefix(reply: string, messages: ChatMessage[]): string {
 export function splitIntoTokens(text: string): string[] {
   const pieces: string[] = [];
   let seed = 7;
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     let end = Math.min(text.length, start + 2 + ((seed >>> 16) % 5));
     const last = text.charCodeAt(end - 1);
@@ -326,10 +318,7 @@ function errorBody(status: number, override?: { code?: string; message?: string 
  * or reset the connection. A response whose steps run out ends normally.
  */
 type Step =
-  | { kind: "wait"; ms: number }
-  | { kind: "frame"; text: string; content?: string }
-  | { kind: "stall" }
-  | { kind: "reset" };
+  { kind: "wait"; ms: number } | { kind: "frame"; text: string; content?: string } | { kind: "stall" } | { kind: "reset" };
 
 interface Pacing {
   tokensPerSecond: number;
@@ -341,7 +330,7 @@ function planStream(
   reply: string,
   directives: FakeDirectives,
   pacing: Pacing,
-  meta: { id: string; created: number; model: string; usage?: { prompt_tokens: number } }
+  meta: { id: string; created: number; model: string; usage?: { prompt_tokens: number } },
 ): Step[] {
   const eol = directives.crlf ? "\r\n" : "\n";
   const steps: Step[] = [];
@@ -380,7 +369,7 @@ function planStream(
       frame(
         JSON.stringify({
           error: { message: "The model is overloaded", type: "server_error", code: "overloaded" },
-        })
+        }),
       );
     } else return false;
     return true;
@@ -408,7 +397,7 @@ function planStream(
         model: meta.model,
         choices: [],
         usage,
-      })
+      }),
     );
   }
   if (!directives.noDoneAfterFinish) frame("[DONE]");
@@ -449,12 +438,7 @@ function write(res: http.ServerResponse, bytes: Uint8Array): Promise<void> {
  * Writes `text`, in `chunk`-byte pieces when asked. Yielding to the event loop between pieces lets
  * each one leave in its own TCP segment, so clients really see split UTF-8 characters and lines.
  */
-async function writeText(
-  res: http.ServerResponse,
-  text: string,
-  chunk: number | undefined,
-  signal: AbortSignal
-) {
+async function writeText(res: http.ServerResponse, text: string, chunk: number | undefined, signal: AbortSignal) {
   const bytes = Buffer.from(text, "utf8");
   if (!chunk) return write(res, bytes);
   for (let start = 0; start < bytes.length && !signal.aborted; start += chunk) {
@@ -472,12 +456,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(
-  res: http.ServerResponse,
-  status: number,
-  body: unknown,
-  headers: http.OutgoingHttpHeaders = {}
-) {
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}) {
   res.writeHead(status, { "Content-Type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
@@ -565,10 +544,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       sendJson(res, status, body, headers);
     };
 
-    if (
-      options.requiredApiKey !== undefined &&
-      req.headers.authorization !== `Bearer ${options.requiredApiKey}`
-    ) {
+    if (options.requiredApiKey !== undefined && req.headers.authorization !== `Bearer ${options.requiredApiKey}`) {
       return reply(401, errorBody(401));
     }
     if (req.method === "GET" && path === "/v1/models") {
@@ -579,16 +555,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       });
     }
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
-      return reply(
-        404,
-        errorBody(404, { code: "unknown_url", message: `Invalid URL (${req.method} ${path})` })
-      );
+      return reply(404, errorBody(404, { code: "unknown_url", message: `Invalid URL (${req.method} ${path})` }));
     }
     const parsed = chatRequest.safeParse(record.body);
     if (!parsed.success) {
-      const message = parsed.error.issues
-        .map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`)
-        .join("; ");
+      const message = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");
       return reply(400, errorBody(400, { message }));
     }
     const body = parsed.data;
@@ -601,7 +572,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         errorBody(400, {
           code: "fake_directive_invalid",
           message: `Unknown or invalid fake directives: ${directives.invalid.join(" ")}`,
-        })
+        }),
       );
     }
     record.replyText = remainderAfterPrefix(fakeReply(directives.reply), body.messages);
@@ -609,9 +580,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const attempt = (attempts.get(prompt) ?? 0) + 1;
     attempts.set(prompt, attempt);
     const effective =
-      directives.failTimes === undefined || attempt <= directives.failTimes
-        ? directives
-        : withoutFaults(directives);
+      directives.failTimes === undefined || attempt <= directives.failTimes ? directives : withoutFaults(directives);
 
     if (effective.firstByteMs) await sleep(effective.firstByteMs, controller.signal);
     if (controller.signal.aborted) return;
@@ -640,16 +609,14 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
           object: "chat.completion",
           created: meta.created,
           model: meta.model,
-          choices: [
-            { index: 0, message: { role: "assistant", content: record.replyText }, finish_reason: "stop" },
-          ],
+          choices: [{ index: 0, message: { role: "assistant", content: record.replyText }, finish_reason: "stop" }],
           usage: {
             ...meta.usage,
             completion_tokens: completionTokens,
             total_tokens: meta.usage.prompt_tokens + completionTokens,
           },
         },
-        headers
+        headers,
       );
     }
 
@@ -691,17 +658,12 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       res.writeHead(204).end();
       return;
     }
-    sendJson(
-      res,
-      404,
-      errorBody(404, { code: "unknown_url", message: `Invalid URL (${req.method} ${path})` })
-    );
+    sendJson(res, 404, errorBody(404, { code: "unknown_url", message: `Invalid URL (${req.method} ${path})` }));
   }
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent)
-        sendJson(res, 500, errorBody(500, { message: `fake provider bug: ${String(error)}` }));
+      if (!res.headersSent) sendJson(res, 500, errorBody(500, { message: `fake provider bug: ${String(error)}` }));
       else res.destroy();
     });
   });
@@ -718,17 +680,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return requests;
     },
     waitForRequests(n, timeoutMs = DEFAULT_WAIT_MS) {
-      return waitUntil(
-        () => (requests.length >= n ? requests : undefined),
-        timeoutMs,
-        `${n} request(s), got ${requests.length}`
-      );
+      return waitUntil(() => (requests.length >= n ? requests : undefined), timeoutMs, `${n} request(s), got ${requests.length}`);
     },
     waitForClose(id, timeoutMs = DEFAULT_WAIT_MS) {
       return waitUntil(
         () => requests.find((request) => request.id === id && request.endedAt !== undefined),
         timeoutMs,
-        `request ${id} to end`
+        `request ${id} to end`,
       );
     },
     reset() {

@@ -295,9 +295,7 @@ That's the whole table; type in the box to filter the rows.`;
   let length = head.length + tail.length;
   for (let id = 1; id === 1 || length < target; id++) {
     const city = CITIES[id % CITIES.length];
-    const row = `  { id: ${id}, name: "Task ${id} — café ☕", city: "${city}", score: ${
-      (id * 37) % 100
-    } },\n`;
+    const row = `  { id: ${id}, name: "Task ${id} — café ☕", city: "${city}", score: ${(id * 37) % 100} },\n`;
     rows.push(row);
     length += row.length;
   }

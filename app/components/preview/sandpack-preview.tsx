@@ -39,7 +39,15 @@ export default function SandpackAppPreview({
 }
 
 /** Translates what Sandpack's bundler says into the preview machine's FRAME_* events. */
-function SandpackReports({ preview, runId, version }: { preview: ActorRefFrom<typeof previewMachine>; runId: number; version: number }) {
+function SandpackReports({
+  preview,
+  runId,
+  version,
+}: {
+  preview: ActorRefFrom<typeof previewMachine>;
+  runId: number;
+  version: number;
+}) {
   const { sandpack, listen } = useSandpack();
   useEffect(
     () =>

@@ -33,7 +33,9 @@ export function usePreview({
     previewMachine.provide({
       actors: {
         diagnose: fromPromise(async () =>
-          settings.mode === "local" ? diagnoseLocalRuntime() : `cannot reach the bundler at ${settings.bundlerUrl ?? HOSTED_BUNDLER_URL}`,
+          settings.mode === "local"
+            ? diagnoseLocalRuntime()
+            : `cannot reach the bundler at ${settings.bundlerUrl ?? HOSTED_BUNDLER_URL}`,
         ),
       },
     }),
