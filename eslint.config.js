@@ -1,5 +1,6 @@
-// Lint rules: TypeScript's recommended set and React's rules of hooks, on every source file.
-// Formatting is Prettier's job (.prettierrc.json), not the linter's.
+// Lint rules: TypeScript's recommended set everywhere, React's rules of hooks where React code is
+// (app/; elsewhere `use` is e.g. Playwright's fixture callback, not a hook). Formatting is Prettier's
+// job (.prettierrc.json), not the linter's.
 import js from "@eslint/js";
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
@@ -11,12 +12,17 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      // `_name` marks a parameter a signature needs but the body does not use.
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    files: ["app/**/*.{ts,tsx}"],
     plugins: { "react-hooks": reactHooks },
     rules: {
       "react-hooks/rules-of-hooks": "error",
       "react-hooks/exhaustive-deps": "error",
-      // `_name` marks a parameter a signature needs but the body does not use.
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },
 );

@@ -77,7 +77,7 @@ export interface MainThreadMetrics {
 
 const METRICS = ["TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "LayoutCount"] as const;
 
-type Cdp = { send(method: string, params?: object): Promise<any> };
+type Cdp = { send(method: string, params?: object): Promise<unknown> };
 
 export async function mainThreadMetrics(cdp: Cdp): Promise<MainThreadMetrics> {
   const { metrics } = (await cdp.send("Performance.getMetrics")) as { metrics: { name: string; value: number }[] };
@@ -117,6 +117,9 @@ export function expectedCode(reply: string): string {
   return reply.slice(start, reply.indexOf("\n```", start));
 }
 
+/** What INIT_SCRIPT leaves on the page's window. */
+type BenchWindow = Window & { __bench?: { longtasks: Array<{ start: number; duration: number }>; error?: string } };
+
 const INIT_SCRIPT = `
   window.__bench = { longtasks: [] };
   try {
@@ -128,7 +131,7 @@ const INIT_SCRIPT = `
 `;
 
 async function longTasks(page: Page): Promise<LongTask[]> {
-  return page.evaluate(() => (window as any).__bench?.longtasks ?? []);
+  return page.evaluate(() => (window as BenchWindow).__bench?.longtasks ?? []);
 }
 
 export async function measureBrowser(config: BrowserConfig, log: (line: string) => void = () => {}): Promise<BrowserMeasurement> {
@@ -253,7 +256,7 @@ export async function measureBrowser(config: BrowserConfig, log: (line: string) 
     const tasks = await longTasks(page);
     result.streamTasks = tasks.filter((t) => t.start >= submittedAt && t.start <= end);
     result.afterTasks = tasks.filter((t) => t.start > end);
-    const observerError = await page.evaluate(() => (window as any).__bench?.error);
+    const observerError = await page.evaluate(() => (window as BenchWindow).__bench?.error);
     if (observerError) result.problems.push(`longtask observer: ${observerError}`);
     await context.close();
   } finally {

@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 
 export interface Inspector {
-  send<T = any>(method: string, params?: Record<string, unknown>): Promise<T>;
+  send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
   /** Runs a full garbage collection in the inspected process. */
   collectGarbage(): Promise<void>;
   /** V8 heap in use, in bytes. */
@@ -42,7 +42,7 @@ export async function connectInspector(url: string): Promise<Inspector> {
     socket.addEventListener("error", () => reject(new Error(`cannot connect to the inspector at ${url}`)), { once: true });
   });
   let nextId = 1;
-  const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   socket.addEventListener("message", (message: MessageEvent) => {
     const reply = JSON.parse(String(message.data));
     const waiter = reply.id !== undefined ? pending.get(reply.id) : undefined;
@@ -54,7 +54,8 @@ export async function connectInspector(url: string): Promise<Inspector> {
   const send = <T>(method: string, params: Record<string, unknown> = {}) =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve, reject });
+      // The inspector's reply to this id is the result the caller asked for.
+      pending.set(id, { resolve: (value) => resolve(value as T), reject });
       socket.send(JSON.stringify({ id, method, params }));
     });
   return {

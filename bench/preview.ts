@@ -97,13 +97,16 @@ const INIT_SCRIPT = `
   }
 `;
 
+/** What the init script leaves on the page's window. */
+type PreviewBenchWindow = Window & { __previewBench?: { marks: Mark[] } };
+
 interface Mark {
   kind: string;
   version?: number;
   at: number;
 }
 
-const marksOf = (page: Page): Promise<Mark[]> => page.evaluate(() => (window as any).__previewBench?.marks ?? []);
+const marksOf = (page: Page): Promise<Mark[]> => page.evaluate(() => (window as PreviewBenchWindow).__previewBench?.marks ?? []);
 const epochNow = (page: Page): Promise<number> => page.evaluate(() => performance.timeOrigin + performance.now());
 
 export function readManifest(): PreviewManifest {
@@ -153,7 +156,7 @@ async function awaitVersion(page: Page, sample: PreviewSample, after: number, tr
   try {
     const outcome = await page.waitForFunction(
       (version) => {
-        const marks = (window as any).__previewBench?.marks ?? [];
+        const marks = (window as PreviewBenchWindow).__previewBench?.marks ?? [];
         if (marks.some((m: Mark) => m.kind === "rendered" && m.version === version)) return "rendered";
         const error = marks.find((m: Mark) => m.kind === "error" && m.version === version);
         if (error)
@@ -174,7 +177,8 @@ async function awaitVersion(page: Page, sample: PreviewSample, after: number, tr
   // The app runs as soon as the fence closes, before the answer is done: wait for both.
   await page
     .waitForFunction(
-      (since) => ((window as any).__previewBench?.marks ?? []).some((m: Mark) => m.kind === "done" && m.at >= since),
+      (since) =>
+        ((window as PreviewBenchWindow).__previewBench?.marks ?? []).some((m: Mark) => m.kind === "done" && m.at >= since),
       after,
       {
         polling: 50,
@@ -250,7 +254,7 @@ async function measureRun(
     // The spare frame is made 500 ms after a render and then loads: the user is still reading.
     try {
       await page.waitForFunction(
-        () => ((window as any).__previewBench?.marks ?? []).filter((m: Mark) => m.kind === "ready").length >= 2,
+        () => ((window as PreviewBenchWindow).__previewBench?.marks ?? []).filter((m: Mark) => m.kind === "ready").length >= 2,
         undefined,
         {
           polling: 50,

@@ -6,7 +6,7 @@ import { splitIntoTokens } from "../tests/support/fake-provider";
 import { fakeReply } from "../tests/support/fake-reply";
 import { PATHS, streamOnce, streamProblem, type PathName, type StreamResult, type StreamTarget } from "./clients";
 import { readCpuMs } from "./processes";
-import { median, percentile, sum, type Table } from "./stats";
+import { median, percentile, type Table } from "./stats";
 
 export interface RelayServers {
   /** Provider base URL with `/v1`. */

@@ -1,7 +1,8 @@
 /**
- * `npm test`: every test, in the order that needs least waiting: build the production app (the
- * integration and browser tests run against it), then vitest (unit + integration), then Playwright.
- * Ends with one summary line, `N passed, N failed`, totalled over both runners.
+ * `npm test`: every check, in the order that needs least waiting: the house rules (Prettier's
+ * formatting, ESLint; each counts as one check), the production build (the integration and browser
+ * tests run against it), vitest (unit + integration), then Playwright. Ends with one summary line,
+ * `N passed, N failed`, totalled over all of them.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -14,11 +15,17 @@ function run(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: "inherit" }).status === 0;
 }
 
+// The JSON reports of vitest and Playwright: read as they come, only the counts are taken.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- two tools' report formats, read for two numbers
 function counts(file: string, read: (json: any) => { passed: number; failed: number }) {
   if (!existsSync(file)) return { passed: 0, failed: 0 };
   return read(JSON.parse(readFileSync(file, "utf8")));
 }
 
+// Every step runs even when an earlier one fails, so one run reports everything that is wrong.
+const formatted = run("npx", ["prettier", "--check", "."]);
+const linted = run("npx", ["eslint", "."]);
+const houseRules = { passed: Number(formatted) + Number(linted), failed: Number(!formatted) + Number(!linted) };
 const built = run("npm", ["run", "build"]);
 const unitOk =
   built && run("npx", ["vitest", "run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"]);
@@ -26,8 +33,10 @@ const e2eOk = built && run("npx", ["playwright", "test"]);
 
 const vitest = counts("test-results/vitest.json", (j) => ({ passed: j.numPassedTests, failed: j.numFailedTests }));
 const e2e = counts("test-results/e2e.json", (j) => ({ passed: j.stats.expected, failed: j.stats.unexpected + j.stats.flaky }));
-const passed = vitest.passed + e2e.passed;
-const failed = vitest.failed + e2e.failed + (built ? 0 : 1);
-console.log(`\nvitest: ${vitest.passed} passed, ${vitest.failed} failed; playwright: ${e2e.passed} passed, ${e2e.failed} failed`);
+const passed = houseRules.passed + vitest.passed + e2e.passed;
+const failed = houseRules.failed + vitest.failed + e2e.failed + (built ? 0 : 1);
+console.log(
+  `\nformat: ${formatted ? "ok" : "FAILED"}; lint: ${linted ? "ok" : "FAILED"}; vitest: ${vitest.passed} passed, ${vitest.failed} failed; playwright: ${e2e.passed} passed, ${e2e.failed} failed`,
+);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(built && unitOk && e2eOk ? 0 : 1);
+process.exit(formatted && linted && built && unitOk && e2eOk ? 0 : 1);

@@ -25,6 +25,8 @@ export interface SecurityHeadersOptions {
 }
 
 declare global {
+  // Express types its `res.locals` through this global namespace: augmenting it is the only way.
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- the shape Express's own typings use
   namespace Express {
     interface Locals {
       /** This response's CSP nonce (base64 of 16 random bytes); hand it to Remix as `cspNonce`. */

@@ -79,8 +79,7 @@ function Workspace({
       // Sent once: a reload of this page must not send the prompt again.
       window.history.replaceState({ ...window.history.state, usr: null }, "");
     }
-    // Runs once per page: the machine and the saved chat belong to this mount.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per page: the machine and the saved chat belong to this mount; a re-run would send the first prompt twice
   }, []);
 
   return (

@@ -8,7 +8,6 @@
 type ModuleTable = Record<string, unknown>;
 
 declare global {
-  // eslint-disable-next-line no-var -- a global declaration must use var
   var __kilnPreviewModules: ModuleTable | undefined;
 }
 

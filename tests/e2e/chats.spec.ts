@@ -5,7 +5,6 @@ test.beforeEach(async () => {
   await resetFake();
 });
 
-const status = (page: Page) => page.getByRole("status").filter({ hasText: /\S/ }).first();
 const conversation = (page: Page) => page.getByRole("list", { name: "Conversation" });
 
 async function startChat(page: Page, prompt: string) {

@@ -54,6 +54,8 @@ export interface RecordedRequest {
   id: number;
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  // The request body as the client sent it: tests read whichever fields they check.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON a client may send
   body: any;
   directives: FakeDirectives;
   /** Everything the fake streams, or would have streamed, when the request runs to the end. */

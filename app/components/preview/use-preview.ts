@@ -1,7 +1,7 @@
 import { useActorRef } from "@xstate/react";
 import { useEffect } from "react";
 import { fromPromise } from "xstate";
-import type { PreviewError } from "../../../machines/preview-protocol";
+import { APP_ENTRY, type PreviewError } from "../../../machines/preview-protocol";
 import { previewMachine } from "../../../machines/preview.machine";
 import { diagnoseLocalRuntime } from "./diagnose-local-runtime";
 import { HOSTED_BUNDLER_URL, type PreviewSettings } from "../../../machines/preview-settings";
@@ -42,13 +42,19 @@ export function usePreview({
     { input: { startTimeoutMs: settings.timeoutMs } },
   );
 
+  // Compared field by field: the caller builds a new object on every render.
+  const { number, code, fromFix, autoFixable } = version ?? {};
   useEffect(() => {
-    if (!version) preview.send({ type: "CLEAR" });
-    else {
-      const { number, code, fromFix, autoFixable } = version;
-      preview.send({ type: "SHOW", version: number, files: { "/App.tsx": code }, fromFix, autoFixable });
-    }
-  }, [preview, version?.number, version?.code, version?.fromFix, version?.autoFixable]);
+    if (number === undefined || code === undefined) preview.send({ type: "CLEAR" });
+    else
+      preview.send({
+        type: "SHOW",
+        version: number,
+        files: { [APP_ENTRY]: code },
+        fromFix: fromFix === true,
+        autoFixable: autoFixable === true,
+      });
+  }, [preview, number, code, fromFix, autoFixable]);
 
   useEffect(() => preview.send({ type: "CHAT_BUSY", busy: chatBusy }), [preview, chatBusy]);
 
