@@ -1,6 +1,6 @@
 /**
  * The postMessage protocol between Kiln's page (the host) and its sandboxed preview frame (see
- * ../shared/DESIGN.md, "The preview"). Shared by both sides, so neither trusts what arrives: every
+ * docs/architecture.md, "The preview"). Shared by both sides, so neither trusts what arrives: every
  * message is validated here, and anything else on the channel (browser extensions, the generated
  * app's own postMessage calls, an older frame) is dropped.
  *

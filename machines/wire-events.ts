@@ -1,5 +1,5 @@
 /**
- * The events of `POST /api/chat`'s SSE stream (see docs/wire-protocol.md and ../shared/DESIGN.md).
+ * The events of `POST /api/chat`'s SSE stream (described in docs/wire-protocol.md).
  * Shared by the server, which writes them, and the chat machine, which reads them; the schemas let
  * the browser validate what arrives instead of trusting it.
  */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import type { ChatMessage } from "./chat-request";
-import type { ChatStore, StoredMessage, StoredMessageState } from "./db/chat-store.server";
+import type { ChatStore, StoredMessage, StoredMessageState } from "./db/chat-store";
 import { openChatStore } from "./db/open-chat-store.server";
 
 const tempDir = mkdtempSync(join(tmpdir(), "kiln-persistence-test-"));

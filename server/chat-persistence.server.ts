@@ -8,7 +8,7 @@
  * stays one user message, one answer.
  */
 import type { ChatMessage } from "./chat-request";
-import type { ChatStore, StoredMessageState } from "./db/chat-store.server";
+import type { ChatStore, StoredMessageState } from "./db/chat-store";
 
 export interface SavedTurn {
   chatId: string;

@@ -8,7 +8,7 @@ import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machin
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import { parseChatRequest, type ChatRequest } from "./chat-request";
 import { clientKey } from "./client-key";
-import type { StoredMessageState } from "./db/chat-store.server";
+import type { StoredMessageState } from "./db/chat-store";
 import type { ResolvedModel } from "./provider-factory.server";
 import { crossSiteRefusal, refusal } from "./refusal.server";
 import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";

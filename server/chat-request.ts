@@ -1,5 +1,5 @@
 /**
- * Validation of the `POST /api/chat` body (DESIGN.md's wire protocol). Pure: the relay turns a
+ * Validation of the `POST /api/chat` body (docs/wire-protocol.md). Pure: the relay turns a
  * failure into a 400 with the message below.
  */
 import { z } from "zod";

@@ -6,7 +6,7 @@
 import type { ServerBuild } from "@remix-run/node";
 import { createKilnApp } from "./app.server";
 import { ConfigError, loadConfig, type KilnConfig } from "./config.server";
-import type { ChatStore } from "./db/chat-store.server";
+import type { ChatStore } from "./db/chat-store";
 import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";

@@ -3,10 +3,10 @@
  * Remix's load context, so routes never build their own (one config, one client per provider).
  */
 import type { KilnConfig } from "./config.server";
-import type { ChatStore } from "./db/chat-store.server";
+import type { ChatStore } from "./db/chat-store";
 import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
-import { OpenStreams } from "./open-streams.server";
+import { OpenStreams } from "./open-streams";
 import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
 
 export interface KilnServices {

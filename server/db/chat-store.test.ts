@@ -15,7 +15,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BucketState, remainingTokens, take } from "../token-bucket";
-import type { ChatStore, RateLimitDecision, StoredMessage } from "./chat-store.server";
+import type { ChatStore, RateLimitDecision, StoredMessage } from "./chat-store";
 import { newId } from "./new-id.server";
 import { openChatStore, redactDatabaseUrl, sqlitePath } from "./open-chat-store.server";
 import { MAX_KEY_LENGTH, PRUNE_INTERVAL_MS } from "./rate-limits.server";

@@ -6,7 +6,7 @@
  * Any failure becomes one line starting with `DATABASE_URL`, with credentials redacted.
  */
 import { fileURLToPath } from "node:url";
-import type { ChatStore } from "./chat-store.server";
+import type { ChatStore } from "./chat-store";
 import { openPgChatStore } from "./pg-chat-store.server";
 import { openSqliteChatStore } from "./sqlite-chat-store.server";
 

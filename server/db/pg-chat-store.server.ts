@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import { remainingTokens, take } from "../token-bucket";
-import type { ChatStore } from "./chat-store.server";
+import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, PruneSchedule, SLACK_MS } from "./rate-limits.server";
 import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";

@@ -3,7 +3,7 @@
  * update changes. The tables have exactly the fields of the Stored* types, so rows read back by
  * drizzle are already Stored* values; nothing else needs mapping.
  */
-import type { ChatStore, StoredChat, StoredMessage, StoredShare } from "./chat-store.server";
+import type { ChatStore, StoredChat, StoredMessage, StoredShare } from "./chat-store";
 import { newId } from "./new-id.server";
 
 export type AppendInput = Parameters<ChatStore["appendMessage"]>[0];

@@ -14,7 +14,7 @@ import { and, asc, eq, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { type BucketLimits, remainingTokens, take } from "../token-bucket";
-import type { ChatStore } from "./chat-store.server";
+import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, type PruneDue, PruneSchedule } from "./rate-limits.server";
 import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";

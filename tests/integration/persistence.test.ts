@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChatStore } from "../../server/db/chat-store.server";
+import type { ChatStore } from "../../server/db/chat-store";
 import { openChatStore } from "../../server/db/open-chat-store.server";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createActor, waitFor } from "xstate";
 import { chatMachine } from "../../machines/chat.machine";
-import type { ChatStore } from "../../server/db/chat-store.server";
+import type { ChatStore } from "../../server/db/chat-store";
 import { openChatStore } from "../../server/db/open-chat-store.server";
 import { startFailoverProxy, type FailoverProxy } from "../support/failover-proxy";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
