@@ -3,19 +3,19 @@ import { createActor, fromCallback } from "xstate";
 import type { ChatStreamEvent, ChatStreamInput } from "./chat-stream.actor";
 import { chatMachine, SERVER_TIMEOUT_CODE, type ChatEvent, type ChatInput } from "./chat.machine";
 import {
-  selectCanRecover,
-  selectCanRegenerate,
   selectCodeView,
   selectDraftReply,
-  selectIsActive,
   selectPhase,
   selectPreviewVersion,
   selectShownVersion,
   versionOfMessage,
+  type ChatSnapshot,
 } from "./chat.selectors";
 import type { ChatMessage } from "./conversation";
 import { fixErrorPrompt, followUpOnVersion } from "./versions";
 import type { WireError } from "./wire-events";
+
+type ChatActions = NonNullable<Parameters<typeof chatMachine.provide>[0]["actions"]>;
 
 /** One request the machine made through the (scripted) stream actor. */
 interface ScriptedRequest {
@@ -26,7 +26,8 @@ interface ScriptedRequest {
   push(event: ChatStreamEvent): void;
 }
 
-function startChat(options: Partial<ChatInput> = {}) {
+/** `actions` replaces named actions, to wire one where it does not belong. */
+function startChat(options: Partial<ChatInput> = {}, actions: ChatActions = {}) {
   const requests: ScriptedRequest[] = [];
   const chatStream = fromCallback<{ type: "noop" }, ChatStreamInput>(({ input, sendBack }) => {
     const request: ScriptedRequest = { input, aborted: false, push: (event) => sendBack(event) };
@@ -35,7 +36,7 @@ function startChat(options: Partial<ChatInput> = {}) {
       request.aborted = true;
     };
   });
-  const actor = createActor(chatMachine.provide({ actors: { chatStream } }), { input: { model: "m", ...options } });
+  const actor = createActor(chatMachine.provide({ actors: { chatStream }, actions }), { input: { model: "m", ...options } });
   actor.start();
   const chat = {
     actor,
@@ -329,7 +330,7 @@ describe("failures", () => {
     expect(chat.context.error).toBeUndefined();
     expect(chat.snapshot.value).toBe("idle");
     expect(selectPhase(chat.snapshot)).toBe("idle");
-    expect(selectCanRecover(chat.snapshot)).toBe(false);
+    expect(chat.snapshot.hasTag("recoverable")).toBe(false);
     expect(chat.context.messages).toEqual([
       { role: "user", content: "a timer", state: "complete" },
       { role: "assistant", content: "Here is a ti", state: "failed" },
@@ -568,14 +569,14 @@ describe("the preview and the code view", () => {
   });
 });
 
-describe("selectPhase (the status line)", () => {
-  it("names every state of a turn", () => {
+describe("selectPhase and the active tag (the status line and Stop)", () => {
+  it("names every state of a turn, and only a running turn is active", () => {
     const chat = startChat();
     const phases = [selectPhase(chat.snapshot)];
-    const active = [selectIsActive(chat.snapshot)];
+    const active = [chat.snapshot.hasTag("active")];
     const record = () => {
       phases.push(selectPhase(chat.snapshot));
-      active.push(selectIsActive(chat.snapshot));
+      active.push(chat.snapshot.hasTag("active"));
     };
     chat.ask("a timer");
     record(); // connecting
@@ -608,7 +609,7 @@ describe("the server's announced retry (server.retry)", () => {
     chat.request.push(serverRetry(1, 2000, "rate_limited"));
     expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
     expect(selectPhase(chat.snapshot)).toBe("retrying");
-    expect(selectIsActive(chat.snapshot)).toBe(true);
+    expect(chat.snapshot.hasTag("active")).toBe(true);
     expect(chat.context.retry).toEqual({
       source: "server",
       attempt: 1,
@@ -711,7 +712,7 @@ describe("silence: the server stops answering", () => {
     vi.advanceTimersByTime(1);
     expect(chat.snapshot.value).toBe("timedOut");
     expect(selectPhase(chat.snapshot)).toBe("timedOut");
-    expect(selectIsActive(chat.snapshot)).toBe(false);
+    expect(chat.snapshot.hasTag("active")).toBe(false);
     expect(chat.context.error).toMatchObject({ code: SERVER_TIMEOUT_CODE, retryable: true });
     expect(chat.context.error?.code).toBe("server_timeout");
     expect(chat.context.error?.message).toContain("45 s");
@@ -991,7 +992,7 @@ describe.each([
   it("aborts the request and ends in stopped, with no error and no countdown", () => {
     const chat = stopped();
     expect(chat.snapshot.value).toBe("stopped");
-    expect(selectCanRecover(chat.snapshot)).toBe(true);
+    expect(chat.snapshot.hasTag("recoverable")).toBe(true);
     expect(chat.requests).toHaveLength(1);
     expect(chat.request.aborted).toBe(true);
     expect(chat.context.error).toBeUndefined();
@@ -1062,11 +1063,12 @@ describe("a provider fallback (server.fallback)", () => {
   });
 });
 
-describe("selectPhase and selectCanRecover (the status line and the recovery buttons)", () => {
+describe("selectPhase and the recoverable tag (the status line and the recovery buttons)", () => {
   it("name the waits and the time-out, and offer recovery exactly after an error, a stop or a time-out", () => {
     const chat = startChat({ maxReconnects: 0 });
-    const seen: Array<[string, boolean]> = [];
-    const record = () => seen.push([selectPhase(chat.snapshot), selectCanRecover(chat.snapshot)]);
+    const seen: Array<[string, boolean, boolean]> = [];
+    const record = () =>
+      seen.push([selectPhase(chat.snapshot), chat.snapshot.hasTag("recoverable"), chat.snapshot.can({ type: "DISMISS" })]);
     record(); // idle
     chat.ask("a timer");
     record(); // connecting
@@ -1087,18 +1089,38 @@ describe("selectPhase and selectCanRecover (the status line and the recovery but
     record(); // timedOut
     chat.send({ type: "EDIT" });
     record(); // idle, the prompt back in the box
+    // Dismiss (✕) only where there is an error to put away.
     expect(seen).toEqual([
-      ["idle", false],
-      ["connecting", false],
-      ["retrying", false],
-      ["writing", false],
-      ["done", false],
-      ["stopped", true],
-      ["error", true],
-      ["timedOut", true],
-      ["idle", false],
+      ["idle", false, false],
+      ["connecting", false, false],
+      ["retrying", false, false],
+      ["writing", false, false],
+      ["done", false, false],
+      ["stopped", true, false],
+      ["error", true, true],
+      ["timedOut", true, true],
+      ["idle", false, false],
     ]);
     expect(chat.context.input).toBe("again");
+  });
+
+  it("Retry is possible only for a turn that did not finish: not before one, nor during one, nor after a finished one", () => {
+    const chat = startChat();
+    const canRetry = () => chat.snapshot.can({ type: "RETRY" });
+    expect(canRetry()).toBe(false);
+    chat.ask("a timer");
+    expect(canRetry()).toBe(false);
+    chat.answer(replyWith(timerV1));
+    expect(chat.snapshot.value).toBe("done");
+    expect(canRetry()).toBe(false);
+    chat.ask("make it blue");
+    chat.request.push(delta("Here is a blue"));
+    chat.send({ type: "CANCEL" });
+    expect(canRetry()).toBe(true);
+    // The same conversation saved and opened again: its last answer broke off, so it can be asked again.
+    const reopened = startChat({ messages: chat.context.messages });
+    expect(reopened.snapshot.value).toBe("idle");
+    expect(reopened.snapshot.can({ type: "RETRY" })).toBe(true);
   });
 
   it("call the browser's own reconnect wait retrying too", () => {
@@ -1106,7 +1128,23 @@ describe("selectPhase and selectCanRecover (the status line and the recovery but
     chat.ask("a timer");
     chat.request.push(connectionFailed());
     expect(selectPhase(chat.snapshot)).toBe("retrying");
-    expect(selectCanRecover(chat.snapshot)).toBe(false);
+    expect(chat.snapshot.hasTag("recoverable")).toBe(false);
+  });
+});
+
+describe("named actions check the event they are given", () => {
+  it("an action wired to another event fails loudly, naming the event it expects", () => {
+    // recordMeta run where a delta arrives, as a slip in the chart would wire it. The machine's own
+    // implementations are typed more loosely than `provide` expects (any actor), hence the cast.
+    const recordMeta = chatMachine.implementations.actions.recordMeta as ChatActions["appendDelta"];
+    const chat = startChat({}, { appendDelta: recordMeta });
+    const errors: unknown[] = [];
+    chat.actor.subscribe({ error: (error) => errors.push(error) });
+    chat.ask("a timer");
+    chat.request.push(delta("Hi"));
+    expect(chat.snapshot.status).toBe("error");
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('to have type matching "server.meta"');
   });
 });
 
@@ -1125,6 +1163,8 @@ describe("versions and saved chats", () => {
     user("make it blue"),
     answer(replyWith(timerV2)),
   ];
+  /** The Regenerate banner's question, as the chat screen asks it. */
+  const offersRegenerate = (snapshot: ChatSnapshot) => !snapshot.hasTag("recoverable") && snapshot.can({ type: "RETRY" });
   const asSent = (messages: ChatMessage[]) => messages.map(({ role, content }) => ({ role, content }));
 
   it("a reopened chat starts idle with its saved versions, showing the latest, without sending anything", () => {
@@ -1211,16 +1251,16 @@ describe("versions and saved chats", () => {
     const saved = [...savedChat(), user("make it red")];
     const chat = startChat({ messages: saved, chatId: "chat-1" });
     expect(chat.snapshot.value).toBe("idle");
-    expect(selectCanRegenerate(chat.snapshot)).toBe(true);
+    expect(offersRegenerate(chat.snapshot)).toBe(true);
     chat.send({ type: "RETRY" });
     expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
     expect(chat.requests).toHaveLength(1);
     expect(chat.request.input).toMatchObject({ chatId: "chat-1", messages: asSent(saved) });
-    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    expect(offersRegenerate(chat.snapshot)).toBe(false);
     chat.answer(replyWith(timerV3));
     expect(chat.context.messages).toHaveLength(6);
     expect(chat.context.versions.at(-1)).toEqual({ code: timerV3, messageIndex: 5, fromFix: false });
-    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    expect(offersRegenerate(chat.snapshot)).toBe(false);
   });
 
   it.each(["stopped", "failed"] as const)(
@@ -1228,7 +1268,7 @@ describe("versions and saved chats", () => {
     (state) => {
       const saved = [...savedChat(), user("make it red"), answer("Here is a red timer:\n\n```tsx\nexport default", state)];
       const chat = startChat({ messages: saved });
-      expect(selectCanRegenerate(chat.snapshot)).toBe(true);
+      expect(offersRegenerate(chat.snapshot)).toBe(true);
       chat.send({ type: "RETRY" });
       expect(chat.snapshot.matches("active")).toBe(true);
       expect(chat.request.input.messages).toEqual(asSent(saved.slice(0, -1)));
@@ -1240,20 +1280,44 @@ describe("versions and saved chats", () => {
 
   it("a complete chat does not offer Regenerate, and Retry does nothing", () => {
     const chat = startChat({ messages: savedChat() });
-    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    expect(offersRegenerate(chat.snapshot)).toBe(false);
     chat.send({ type: "RETRY" });
     expect(chat.snapshot.value).toBe("idle");
     expect(chat.requests).toHaveLength(0);
-    expect(selectCanRegenerate(startChat().snapshot)).toBe(false);
+    expect(offersRegenerate(startChat().snapshot)).toBe(false);
   });
 
   it("Regenerate is not offered while an answer is being written", () => {
     const chat = startChat({ messages: savedChat() });
     chat.ask("make it red");
     expect(chat.context.messages.at(-1)?.role).toBe("user");
-    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    expect(offersRegenerate(chat.snapshot)).toBe(false);
     chat.request.push(delta("Here"));
-    expect(selectCanRegenerate(chat.snapshot)).toBe(false);
+    expect(offersRegenerate(chat.snapshot)).toBe(false);
+  });
+
+  it("Regenerate is not offered beside the status line's Retry after a turn stops, fails or times out", () => {
+    const chat = startChat({ messages: savedChat(), maxReconnects: 0 });
+    const seen: Array<[string, boolean, boolean]> = [];
+    const record = () =>
+      seen.push([selectPhase(chat.snapshot), chat.snapshot.can({ type: "RETRY" }), offersRegenerate(chat.snapshot)]);
+    chat.ask("make it red");
+    chat.send({ type: "CANCEL" });
+    record(); // stopped
+    chat.send({ type: "RETRY" });
+    chat.request.push(connectionFailed());
+    record(); // error
+    chat.send({ type: "RETRY" });
+    vi.advanceTimersByTime(SILENCE_MS);
+    record(); // timedOut
+    chat.send({ type: "DISMISS" });
+    record(); // idle, the unanswered prompt last: the banner takes over
+    expect(seen).toEqual([
+      ["stopped", true, false],
+      ["error", true, false],
+      ["timedOut", true, false],
+      ["idle", true, true],
+    ]);
   });
 });
 

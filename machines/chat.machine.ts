@@ -1,7 +1,12 @@
 /**
  * The chat statechart: the single owner of a chat's state. The UI renders what it holds (status line,
  * buttons, messages, code view) and the preview shows the code it says is complete; components only
- * read it (selectors in chat.selectors.ts) and send it events.
+ * read it and send it events. They ask it what is possible rather than re-deriving its rules:
+ * `snapshot.can(event)` for a button, the tags below for a family of states, and the selectors in
+ * chat.selectors.ts for what it holds (the draft, the version on screen).
+ *
+ * Tags: `active` while a turn runs (Stop is offered, the prompt box waits); `recoverable` in the
+ * states a turn did not finish (stopped, error, timedOut), where Retry, Switch model and Edit are offered.
  *
  *   idle ──SUBMIT──▶ active ─────────────────────────────────────────────▶ done
  *                    │ requesting ──delta──▶ streaming                      (server `done`)
@@ -18,7 +23,7 @@
  * never reach the machine. Retries do not multiply: the server retries providers within its budget;
  * this machine only reconnects when Kiln itself could not be reached (at most `maxReconnects` times).
  */
-import { assign, setup } from "xstate";
+import { assertEvent, assign, setup } from "xstate";
 import { backoffDelay } from "./backoff";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
@@ -100,6 +105,9 @@ export type ChatEvent =
   | { type: "SELECT_VERSION"; index: number }
   | ChatStreamEvent;
 
+/** Typed, so a misspelt `hasTag` fails to compile. */
+export type ChatTag = "active" | "recoverable";
+
 export const SERVER_TIMEOUT_CODE = "server_timeout";
 
 /** Removes a cut-short answer at the end, so the same turn can be asked again. */
@@ -115,10 +123,12 @@ function endTurn(context: ChatContext, state: MessageState): Partial<ChatContext
   return { messages, draft: "", retry: undefined, turn: context.turn && { ...context.turn, endedAt: Date.now() } };
 }
 
-function errorOf(event: ChatEvent): WireError | undefined {
-  if (event.type === "server.error") return event.data;
-  if (event.type === "connection.failed") return event.error;
-  return undefined;
+/** The events that end a turn with an error (or, when it may still recover, schedule a reconnect). */
+const failureEvents = ["server.error", "connection.failed"] as const;
+type FailureEvent = Extract<ChatEvent, { type: (typeof failureEvents)[number] }>;
+
+function errorOf(event: FailureEvent): WireError {
+  return event.type === "server.error" ? event.data : event.error;
 }
 
 const newTurn = (autoFix?: boolean) => ({
@@ -129,7 +139,7 @@ const newTurn = (autoFix?: boolean) => ({
   turn: { startedAt: Date.now(), ...(autoFix && { autoFix }) },
 });
 
-/** The ways out of a turn that did not finish (stopped, error, timedOut): ask again, differently, or anew. */
+/** The ways out of a turn that did not finish (the `recoverable` states): ask again, differently, or anew. */
 const recoveryTransitions = {
   SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
   RETRY: { guard: "hasTurnToRepeat", target: "active", actions: "repeatTurn" },
@@ -142,6 +152,7 @@ export const chatMachine = setup({
     context: {} as ChatContext,
     events: {} as ChatEvent,
     input: {} as ChatInput,
+    tags: {} as ChatTag,
   },
   actors: { chatStream: chatStreamActor },
   delays: {
@@ -161,12 +172,13 @@ export const chatMachine = setup({
   },
   actions: {
     startTurn: assign(({ context, event }) => {
-      const prompt = ((event.type === "SUBMIT" && event.prompt?.trim()) || context.input).trim();
+      assertEvent(event, "SUBMIT");
+      const prompt = (event.prompt?.trim() || context.input).trim();
       const picked = context.selectedVersion;
       const olderVersion = picked !== undefined && picked < context.versions.length - 1 ? picked : undefined;
       const content =
         olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
-      const autoFix = event.type === "SUBMIT" && event.autoFix;
+      const autoFix = event.autoFix;
       return {
         ...newTurn(autoFix),
         messages: [...context.messages, { role: "user" as const, content, state: "complete" as const }],
@@ -175,24 +187,24 @@ export const chatMachine = setup({
       };
     }),
     repeatTurn: assign(({ context }) => ({ ...newTurn(), messages: withoutUnfinishedAnswer(context.messages) })),
-    recordMeta: assign(({ context, event }) =>
-      event.type === "server.meta" && context.turn
-        ? { turn: { ...context.turn, provider: event.data.provider, model: event.data.model, requestId: event.data.requestId } }
-        : {},
-    ),
-    recordFallback: assign(({ context, event }) =>
-      event.type === "server.fallback" && context.turn
-        ? { turn: { ...context.turn, provider: event.data.to, model: event.data.model, fellBackFrom: event.data.from } }
-        : {},
-    ),
+    recordMeta: assign(({ context, event }) => {
+      assertEvent(event, "server.meta");
+      const { provider, model, requestId } = event.data;
+      return context.turn ? { turn: { ...context.turn, provider, model, requestId } } : {};
+    }),
+    recordFallback: assign(({ context, event }) => {
+      assertEvent(event, "server.fallback");
+      const { to, model, from } = event.data;
+      return context.turn ? { turn: { ...context.turn, provider: to, model, fellBackFrom: from } } : {};
+    }),
     recordServerRetry: assign(({ event }) => {
-      if (event.type !== "server.retry") return {};
+      assertEvent(event, "server.retry");
       const { attempt, delayMs, reason } = event.data;
       return { retry: { source: "server" as const, attempt, delayMs, reason, until: Date.now() + delayMs } };
     }),
     scheduleReconnect: assign(({ context, event }) => {
+      assertEvent(event, failureEvents);
       const error = errorOf(event);
-      if (!error) return {};
       const attempt = context.reconnects + 1;
       const retryAfterMs = event.type === "connection.failed" ? event.retryAfterMs : undefined;
       const delayMs = backoffDelay(attempt, { baseMs: context.reconnectBaseMs, maxMs: 8_000 }, retryAfterMs);
@@ -205,7 +217,8 @@ export const chatMachine = setup({
     }),
     clearRetry: assign({ retry: undefined }),
     appendDelta: assign(({ context, event }) => {
-      if (event.type !== "server.delta" || !context.turn) return {};
+      assertEvent(event, "server.delta");
+      if (!context.turn) return {};
       return {
         draft: context.draft + event.data.text,
         retry: undefined,
@@ -220,12 +233,17 @@ export const chatMachine = setup({
       // A new version is what the user wants to see: the selection follows it.
       return version ? { ...ended, versions: [...context.versions, version], selectedVersion: undefined } : ended;
     }),
-    selectVersion: assign(({ context, event }) =>
-      event.type === "SELECT_VERSION" && event.index >= 0 && event.index < context.versions.length
-        ? { selectedVersion: event.index === context.versions.length - 1 ? undefined : event.index }
-        : {},
-    ),
-    failTurn: assign(({ context, event }) => ({ ...endTurn(context, "failed"), error: errorOf(event) })),
+    selectVersion: assign(({ context, event }) => {
+      assertEvent(event, "SELECT_VERSION");
+      const { index } = event;
+      return index >= 0 && index < context.versions.length
+        ? { selectedVersion: index === context.versions.length - 1 ? undefined : index }
+        : {};
+    }),
+    failTurn: assign(({ context, event }) => {
+      assertEvent(event, failureEvents);
+      return { ...endTurn(context, "failed"), error: errorOf(event) };
+    }),
     timeOutTurn: assign(({ context }) => ({
       ...endTurn(context, "failed"),
       error: {
@@ -243,8 +261,10 @@ export const chatMachine = setup({
     }),
     dismissError: assign({ error: undefined }),
     selectModel: assign({
-      model: ({ context, event }) =>
-        event.type === "SWITCH_MODEL" || event.type === "SELECT_MODEL" ? event.model : context.model,
+      model: ({ event }) => {
+        assertEvent(event, ["SWITCH_MODEL", "SELECT_MODEL"]);
+        return event.model;
+      },
     }),
   },
 }).createMachine({
@@ -277,6 +297,7 @@ export const chatMachine = setup({
       },
     },
     active: {
+      tags: ["active"],
       invoke: {
         src: "chatStream",
         input: ({ context }) => ({
@@ -335,9 +356,10 @@ export const chatMachine = setup({
     done: {
       on: { SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" } },
     },
-    stopped: { on: recoveryTransitions },
-    error: { on: { ...recoveryTransitions, DISMISS: { target: "idle", actions: "dismissError" } } },
+    stopped: { tags: ["recoverable"], on: recoveryTransitions },
+    error: { tags: ["recoverable"], on: { ...recoveryTransitions, DISMISS: { target: "idle", actions: "dismissError" } } },
     timedOut: {
+      tags: ["recoverable"],
       entry: "timeOutTurn",
       on: { ...recoveryTransitions, DISMISS: { target: "idle", actions: "dismissError" } },
     },

@@ -1,6 +1,7 @@
 /**
  * What the UI shows, derived from the chat machine's snapshot. Pure, so the rules ("the preview keeps
- * the last complete version while a new one streams") are unit-tested without a browser.
+ * the last complete version while a new one streams") are unit-tested without a browser. What the
+ * user may do next is not derived here: the UI asks the machine (`snapshot.can(event)`, its tags).
  */
 import type { SnapshotFrom } from "xstate";
 import { extractReply, type ExtractedReply } from "./code-fence";
@@ -11,6 +12,10 @@ export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
 
 export type Phase = "idle" | "connecting" | "writing" | "retrying" | "done" | "stopped" | "error" | "timedOut";
 
+/**
+ * The status line's word for the state the chat is in: a label per state, so it names them. It
+ * decides nothing: which buttons show is asked of the machine.
+ */
 export function selectPhase(snapshot: ChatSnapshot): Phase {
   if (snapshot.matches({ active: "requesting" })) return "connecting";
   if (snapshot.matches({ active: "streaming" })) return "writing";
@@ -21,12 +26,6 @@ export function selectPhase(snapshot: ChatSnapshot): Phase {
   if (snapshot.matches("timedOut")) return "timedOut";
   return "idle";
 }
-
-/** Whether the turn can be asked again (Retry, Switch model, Edit are offered). */
-export const selectCanRecover = (snapshot: ChatSnapshot) =>
-  snapshot.matches("error") || snapshot.matches("stopped") || snapshot.matches("timedOut");
-
-export const selectIsActive = (snapshot: ChatSnapshot) => snapshot.matches("active");
 
 /** The streaming answer split into explanation and code, or null when nothing is streaming. */
 export function selectDraftReply(snapshot: ChatSnapshot): ExtractedReply | null {
@@ -87,13 +86,6 @@ export function selectCodeView(snapshot: ChatSnapshot): { code: string; writing:
   }
   const shown = selectShownVersion(snapshot);
   return { code: versions[shown]?.code ?? "", writing: false, version: shown + 1 };
-}
-
-/** A saved chat whose last turn has no finished answer (reloaded mid-stream, or it failed). */
-export function selectCanRegenerate(snapshot: ChatSnapshot): boolean {
-  if (!snapshot.matches("idle")) return false;
-  const last = snapshot.context.messages.at(-1);
-  return last !== undefined && (last.role === "user" || last.state !== "complete");
 }
 
 /** Version number (1-based) of the answer at `messageIndex`, if that answer produced one. */

@@ -509,3 +509,21 @@ describe("an unavailable runtime", () => {
     expect(preview.context.unavailableReason).toBe("The preview frame stopped responding.");
   });
 });
+
+describe("named actions check the event they are given", () => {
+  it("an action wired to another event fails loudly, naming the event it expects", () => {
+    // startRun (it needs SHOW's code) run on Reload, as a slip in the chart would wire it. The machine's
+    // own implementations are typed more loosely than `provide` expects (any actor), hence the cast.
+    type PreviewActions = NonNullable<Parameters<typeof previewMachine.provide>[0]["actions"]>;
+    const startRun = previewMachine.implementations.actions.startRun as PreviewActions["restartRun"];
+    const preview = startPreview({}, previewMachine.provide({ actions: { restartRun: startRun } }));
+    const errors: unknown[] = [];
+    preview.actor.subscribe({ error: (error) => errors.push(error) });
+    preview.showRunning(1, counter);
+    preview.frame.runtimeError();
+    preview.send({ type: "RELOAD" });
+    expect(preview.snapshot.status).toBe("error");
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('to have type matching "SHOW"');
+  });
+});

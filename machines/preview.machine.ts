@@ -20,7 +20,19 @@
  * fix (no chains), never while the chat streams a turn, and never for our own timeout (a slow
  * machine is not a bug in the code). After that the user's Fix button decides.
  */
-import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, setup, type SnapshotFrom } from "xstate";
+import {
+  and,
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  not,
+  raise,
+  setup,
+  type SnapshotFrom,
+} from "xstate";
 import { runMessage, type PreviewError, type PreviewFiles, type RunMessage } from "./preview-protocol";
 
 export interface PreviewRun {
@@ -69,6 +81,12 @@ export type PreviewEvent =
   | { type: "TIMEOUT" }
   /** Sent only by the machine to itself, once a CHAT_BUSY has been recorded. */
   | { type: "RECHECK_AUTO_FIX" };
+
+/**
+ * `busy` while a run loads; `fixable` while an error is shown that FIX can ask the chat to fix.
+ * Typed, so a misspelt `hasTag` fails to compile.
+ */
+export type PreviewTag = "busy" | "fixable";
 
 /** What the machine asks of the outside world (`actor.on(type, …)`). */
 export type PreviewEmitted =
@@ -127,6 +145,7 @@ export const previewMachine = setup({
     events: {} as PreviewEvent,
     input: {} as PreviewInput,
     emitted: {} as PreviewEmitted,
+    tags: {} as PreviewTag,
   },
   actors: { awakeTimer, diagnose },
   guards: {
@@ -149,7 +168,7 @@ export const previewMachine = setup({
   },
   actions: {
     startRun: assign(({ context, event }) => {
-      if (event.type !== "SHOW") return {};
+      assertEvent(event, "SHOW");
       const { version, files, fromFix, autoFixable } = event;
       const id = context.runCount + 1;
       return { runCount: id, run: { id, version, files, fromFix, autoFixable }, error: undefined, unavailableReason: undefined };
@@ -159,14 +178,19 @@ export const previewMachine = setup({
       return { runCount: id, run: { ...currentRun(context), id }, error: undefined, unavailableReason: undefined };
     }),
     clearRun: assign({ run: undefined, error: undefined, unavailableReason: undefined }),
-    setChatBusy: assign({ chatBusy: ({ context, event }) => (event.type === "CHAT_BUSY" ? event.busy : context.chatBusy) }),
+    setChatBusy: assign({
+      chatBusy: ({ event }) => {
+        assertEvent(event, "CHAT_BUSY");
+        return event.busy;
+      },
+    }),
     postRun: emit(({ context }) => {
       const run = currentRun(context);
       return { type: "run" as const, runId: run.id, message: runMessage(run.version, run.files) };
     }),
     recordFrameError: assign({
-      error: ({ context, event }) => {
-        if (event.type !== "FRAME_ERROR") return context.error;
+      error: ({ event }) => {
+        assertEvent(event, "FRAME_ERROR");
         const { kind, message, line, column } = event;
         return { kind, message, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) };
       },
@@ -182,7 +206,10 @@ export const previewMachine = setup({
       unavailableReason: ({ context }) => `The preview runtime did not start within ${seconds(context.startTimeoutMs)} s.`,
     }),
     recordUnavailable: assign({
-      unavailableReason: ({ context, event }) => (event.type === "FRAME_UNAVAILABLE" ? event.reason : context.unavailableReason),
+      unavailableReason: ({ event }) => {
+        assertEvent(event, "FRAME_UNAVAILABLE");
+        return event.reason;
+      },
     }),
     requestAutoFix: enqueueActions(({ context, enqueue }) => {
       const { version } = currentRun(context);

@@ -6,7 +6,7 @@ import type { ModelInfo } from "../../machines/model-info";
 import { browserStorage, rememberChat } from "~/lib/recent-chats";
 import { chatMachine } from "../../machines/chat.machine";
 import type { ChatMessage } from "../../machines/conversation";
-import { selectCanRegenerate, selectIsActive, selectPreviewVersion } from "../../machines/chat.selectors";
+import { selectPreviewVersion } from "../../machines/chat.selectors";
 import { describePreviewError, type PreviewError } from "../../machines/preview-protocol";
 import { fixErrorPrompt } from "../../machines/versions";
 import { AppPreview } from "./preview/app-preview";
@@ -50,8 +50,10 @@ function Workspace({
   });
   const input = useSelector(chat, (s) => s.context.input);
   const model = useSelector(chat, (s) => s.context.model);
-  const active = useSelector(chat, selectIsActive);
-  const canRegenerate = useSelector(chat, selectCanRegenerate);
+  const active = useSelector(chat, (s) => s.hasTag("active"));
+  // Where a turn did not finish (`recoverable`) the status line offers Retry itself; anywhere else a
+  // turn to repeat is a reopened chat whose last answer never finished, and this banner offers it.
+  const canRegenerate = useSelector(chat, (s) => !s.hasTag("recoverable") && s.can({ type: "RETRY" }));
   const shownVersion = useSelector(
     chat,
     selectPreviewVersion,

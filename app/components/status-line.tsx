@@ -5,21 +5,23 @@ import { formatSeconds, formatSize } from "~/lib/format";
 import type { ModelInfo } from "../../machines/model-info";
 import { reasonText } from "~/lib/reason-text";
 import type { chatMachine } from "../../machines/chat.machine";
-import { selectCanRecover, selectPhase } from "../../machines/chat.selectors";
+import { selectPhase } from "../../machines/chat.selectors";
 
 /**
  * What the chat is doing right now, with the way out: Stop while active; Retry, Switch model and Edit
- * after a failure, a stop or a time-out.
+ * after a failure, a stop or a time-out. The phase picks the words; which buttons show is asked of the
+ * machine (its tags, `can`), so they follow its rules.
  */
 export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMachine>; models: ModelInfo[] }) {
   const phase = useSelector(chat, selectPhase);
-  const canRecover = useSelector(chat, selectCanRecover);
+  const active = useSelector(chat, (s) => s.hasTag("active"));
+  const canRecover = useSelector(chat, (s) => s.hasTag("recoverable"));
+  const canDismiss = useSelector(chat, (s) => s.can({ type: "DISMISS" }));
   const turn = useSelector(chat, (s) => s.context.turn);
   const retry = useSelector(chat, (s) => s.context.retry);
   const size = useSelector(chat, (s) => s.context.draft.length || lastAnswerLength(s.context.messages));
   const error = useSelector(chat, (s) => s.context.error);
   const model = useSelector(chat, (s) => s.context.model);
-  const active = phase === "connecting" || phase === "writing" || phase === "retrying";
   const now = useNow(active);
   if (phase === "idle" || !turn) return null;
 
@@ -96,7 +98,7 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             </button>
           </>
         )}
-        {(phase === "error" || phase === "timedOut") && (
+        {canDismiss && (
           <button type="button" aria-label="Dismiss" onClick={() => chat.send({ type: "DISMISS" })}>
             ✕
           </button>
