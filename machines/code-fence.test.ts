@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractReply, type FenceState } from "./code-fence";
+import { extractReply, type ExtractedReply, type FenceState } from "./code-fence";
 
 const counterApp = [
   'import { useState } from "react";',
@@ -75,6 +75,48 @@ const templateLiteralCode = [
 
 const templateLiteralReply = ["Sure!", "~~~jsx", templateLiteralCode, "~~~", "It uses template literals."].join("\n");
 
+// GLM glues the opener onto the end of its plan line and names the file in braces.
+const gluedReply = [
+  "I'll keep the count in state and style it with Tailwind.```tsx{path=src/App.tsx}",
+  counterApp,
+  "```",
+  "Click the button to count up.",
+].join("\n");
+
+// ...or puts the file name on the line after a bare opener.
+const pathLineReply = ["Here's the counter:", "```tsx", "{path=src/App.tsx}", counterApp, "```"].join("\n");
+
+const reasoningReply = [
+  "<think>",
+  "The user wants a counter. Their old version was:",
+  "```tsx",
+  "export default function Old() { return null; }",
+  "```",
+  "I'll add a button.",
+  "</think>",
+  "",
+  counterReply,
+].join("\n");
+
+const badgeComponent = [
+  "function Badge({ label }: { label: string }) {",
+  '  return <span className="rounded bg-teal-100 px-2">{label}</span>;',
+  "}",
+].join("\n");
+
+// No block has `export default`: the component is the app, not the shorter usage example after it.
+const componentThenUsageReply = [
+  "Here's a badge:",
+  "```tsx",
+  badgeComponent,
+  "```",
+  "Use it like this:",
+  "```tsx",
+  '<Badge label="new" />',
+  "```",
+  "That's all.",
+].join("\n");
+
 describe("extractReply", () => {
   it("splits a tsx block from the explanation before and after it", () => {
     expect(extractReply(counterReply)).toEqual({
@@ -126,9 +168,100 @@ describe("extractReply", () => {
     });
   });
 
-  it("falls back to the first script block when none has export default", () => {
+  it("takes the JSX-bearing script block when none has export default", () => {
     const reply = "```css\n.a {}\n```\n```jsx\nconst A = () => <p />;\n```\n```tsx\nconst B = 1;\n```";
     expect(extractReply(reply)).toMatchObject({ code: "const A = () => <p />;", language: "jsx" });
+  });
+
+  it("takes the component, not a shorter usage example or a loop, when none has export default", () => {
+    expect(extractReply(componentThenUsageReply)).toMatchObject({ code: badgeComponent, fence: "closed" });
+    const loopFirst = [
+      "A loop:",
+      "```jsx",
+      "for (let i = 0; i < 3; i++) {}",
+      "```",
+      "The component:",
+      "```jsx",
+      badgeComponent,
+      "```",
+    ];
+    expect(extractReply(loopFirst.join("\n"))).toMatchObject({ code: badgeComponent, fence: "closed" });
+  });
+
+  it("takes the longest script block when none has export default or JSX", () => {
+    const reply = "Demo:\n```jsx\nconsole.log(1)\n```\nReal:\n```jsx\nfunction Foo() {}\nfunction Bar() {}\n```";
+    expect(extractReply(reply)).toMatchObject({ code: "function Foo() {}\nfunction Bar() {}" });
+  });
+
+  it("keeps showing a finished component while a shorter block streams after it", () => {
+    const streaming = ["```tsx", badgeComponent, "```", "Use it like this:", "```tsx", "<Badge"].join("\n");
+    expect(extractReply(streaming)).toMatchObject({ code: badgeComponent, fence: "closed" });
+  });
+
+  it("follows a block streaming after a closed one once it outranks it", () => {
+    const streaming = "```js\nconst items = [];\n```\nNow the app:\n```tsx\nfunction App() {\n  return <ul />;";
+    expect(extractReply(streaming)).toMatchObject({ code: "function App() {\n  return <ul />;", fence: "open" });
+    const exporting = "```js\nconst items = [1, 2, 3, 4, 5, 6, 7, 8];\n```\n```tsx\nexport default function App";
+    expect(extractReply(exporting)).toMatchObject({ code: "export default function App", fence: "open" });
+  });
+
+  it("finds an opener glued to the end of a prose line", () => {
+    expect(extractReply(gluedReply)).toEqual({
+      before: "I'll keep the count in state and style it with Tailwind.",
+      code: counterApp,
+      language: "tsx",
+      fence: "closed",
+      after: "Click the button to count up.",
+    });
+  });
+
+  it("takes code glued after the {path=…} of an opener as the first code line", () => {
+    const reply = "Here goes.```tsx{path=src/App.tsx} export const x = 1;\nexport const y = 2;\n```";
+    expect(extractReply(reply)).toMatchObject({ before: "Here goes.", code: "export const x = 1;\nexport const y = 2;" });
+  });
+
+  it.each([
+    ["a fence named in a sentence", "Wrap the code in ```tsx fences.\nThen send it."],
+    ["a fence after a space", "Start the block with ```tsx\nand end it with three backticks."],
+    ["backticks closing inline code", "Type `a```tsx\nto see."],
+  ])("does not take %s for a glued opener", (_, reply) => {
+    expect(extractReply(reply)).toMatchObject({ fence: "none", before: reply });
+  });
+
+  it("holds back backticks glued to prose while they may still open a block", () => {
+    expect(extractReply("Here goes.``")).toMatchObject({ before: "Here goes.", fence: "none" });
+    expect(extractReply("Here goes.```tsx{path=src/Ap")).toMatchObject({ before: "Here goes.", fence: "none" });
+    expect(extractReply("Here goes.```tsx{path=src/App.tsx}\n")).toMatchObject({ before: "Here goes.", fence: "open", code: "" });
+  });
+
+  it("leaves out a {path=…} line after the opener: it names the file, it is not code", () => {
+    expect(extractReply(pathLineReply)).toMatchObject({ before: "Here's the counter:", code: counterApp, fence: "closed" });
+  });
+
+  it("leaves out the } of an opener's {path=…} that spilled onto the next line", () => {
+    const reply = "```tsx{path=src/App.tsx\n}\nexport default function App() {\n  return <p />;\n}\n```";
+    expect(extractReply(reply)).toMatchObject({ code: "export default function App() {\n  return <p />;\n}", language: "tsx" });
+  });
+
+  it("holds back a first code line that may still be a {path=…} line", () => {
+    expect(extractReply("```tsx\n{path=src/Ap")).toMatchObject({ code: "", fence: "open" });
+    expect(extractReply("```json\n{")).toMatchObject({ fence: "none" });
+    expect(extractReply("```tsx\n{/* a JSX comment */}\n")).toMatchObject({ code: "{/* a JSX comment */}", fence: "open" });
+  });
+
+  it("never takes code quoted in the reasoning that opens a reply for the app", () => {
+    expect(extractReply(reasoningReply)).toMatchObject({
+      code: counterApp,
+      fence: "closed",
+      after: "Click the button to count up.",
+    });
+    const thinking = "<thinking>\nLet me check App.tsx:\n```tsx\nexport default function App() {}\n```\nStill looking";
+    expect(extractReply(thinking)).toEqual({ before: thinking, code: "", language: "", fence: "none", after: "" });
+  });
+
+  it("reads a <think> block later in the reply as ordinary text", () => {
+    const reply = "Here:\n<think>\n```tsx\nexport default function App() {}\n```";
+    expect(extractReply(reply)).toMatchObject({ code: "export default function App() {}", fence: "closed" });
   });
 
   it("falls back to the first non-command block when there is no script block", () => {
@@ -243,11 +376,8 @@ describe("extractReply", () => {
     const order: Record<FenceState, number> = { none: 0, open: 1, closed: 2 };
     const halfOpener = /(^|\n) {0,3}([`~]{1,2}|(```|~~~)(tsx|typescript|jsx)[^\n]*)$/;
 
-    it.each([
-      ["a tsx reply", counterReply, /(^|\n) {0,3}`+$/],
-      ["a CRLF reply with an install block", installFirstReply, /(^|\n) {0,3}`+$/],
-      ["a ~~~ reply with backticks in the code", templateLiteralReply, /(^|\n) {0,3}~+$/],
-    ])("%s: fence moves forward, code and text only grow", (_, reply, halfCloser) => {
+    /** Checks every prefix of `reply` against the final result; `each` adds checks of its own. */
+    function streamEveryPrefix(reply: string, each: (result: ExtractedReply, at: string) => void = () => {}) {
       const final = extractReply(reply);
       let previous: FenceState = "none";
       for (let end = 0; end <= reply.length; end++) {
@@ -257,11 +387,31 @@ describe("extractReply", () => {
         expect(final.code.startsWith(result.code), at).toBe(true);
         expect(final.before.startsWith(result.before), at).toBe(true);
         expect(final.after.startsWith(result.after), at).toBe(true);
-        expect(result.before, at).not.toMatch(halfOpener);
-        expect(result.code, at).not.toMatch(halfCloser);
+        each(result, at);
         previous = result.fence;
       }
       expect(previous).toBe("closed");
+    }
+
+    it.each([
+      ["a tsx reply", counterReply, /(^|\n) {0,3}`+$/],
+      ["a CRLF reply with an install block", installFirstReply, /(^|\n) {0,3}`+$/],
+      ["a ~~~ reply with backticks in the code", templateLiteralReply, /(^|\n) {0,3}~+$/],
+      ["a reply with the opener glued to prose", gluedReply, /(^|\n) {0,3}`+$/],
+      ["a reply with {path=…} on the line after the opener", pathLineReply, /(^|\n) {0,3}`+$|^\{/],
+      ["a component then a usage example", componentThenUsageReply, /(^|\n) {0,3}`+$|<Badge label/],
+    ])("%s: fence moves forward, code and text only grow", (_, reply, halfCloser) => {
+      streamEveryPrefix(reply, (result, at) => {
+        expect(result.before, at).not.toMatch(halfOpener);
+        expect(result.code, at).not.toMatch(halfCloser);
+      });
+    });
+
+    it("a reply that opens with reasoning: no code until the reasoning ends, then only the app's", () => {
+      streamEveryPrefix(reasoningReply, (result, at) => {
+        if (!result.before.includes("</think>")) expect(result.fence, at).toBe("none");
+        expect(result.code, at).not.toContain("Old");
+      });
     });
   });
 });
