@@ -3,6 +3,7 @@
  * the server only sees `ProviderError`s, never SDK exceptions or HTTP statuses.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "openai";
+import { backendAiRefusal } from "./backend-ai-errors";
 
 export type ProviderErrorCode =
   | "provider_auth"
@@ -39,6 +40,17 @@ export function toProviderError(error: unknown, providerLabel: string): Provider
     return new ProviderError("provider_unavailable", `Kiln could not connect to ${providerLabel}.`, true);
   }
   if (error instanceof APIError && typeof error.status === "number") {
+    // The body (a JSON error or an HTML page) is read for a Backend.AI code, never quoted.
+    const refusal = backendAiRefusal(`${error.message} ${JSON.stringify(error.error ?? null)}`);
+    if (refusal) {
+      return new ProviderError(
+        refusal.kilnCode,
+        `${providerLabel} refused the request (${refusal.code}): ${refusal.advice}.`,
+        refusal.retryable,
+        undefined,
+        error.status,
+      );
+    }
     return fromStatus(error.status, providerLabel, retryAfterMs(error.headers));
   }
   return new ProviderError("provider_unavailable", `${providerLabel} failed unexpectedly.`, true);
