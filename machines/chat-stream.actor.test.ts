@@ -261,6 +261,32 @@ describe("a streamed answer", () => {
     ]);
   });
 
+  it("passes reasoning on as server.reasoning, merged per read like deltas but never with them, in order", async () => {
+    handler = (_req, res) => {
+      startSse(res);
+      res.end(
+        sse("meta", metaData) +
+          sse("reasoning", { text: "Hmm, " }) +
+          sse("reasoning", { text: "a timer 🍅" }) +
+          sse("delta", { text: "Here" }) +
+          sse("delta", { text: " it is" }) +
+          sse("reasoning", { text: "late thought" }) +
+          sse("delta", { text: "." }) +
+          sse("done", doneData),
+      );
+    };
+    const events = await run();
+    expect(events).toEqual([
+      { type: "server.meta", data: metaData },
+      { type: "server.reasoning", data: { text: "Hmm, a timer 🍅" } },
+      { type: "server.delta", data: { text: "Here it is" } },
+      { type: "server.reasoning", data: { text: "late thought" } },
+      { type: "server.delta", data: { text: "." } },
+      { type: "server.done", data: doneData },
+    ]);
+    expect(answerText(events)).toBe("Here it is.");
+  });
+
   it("passes a server error on as the last event", async () => {
     const error = { code: "stream_stalled", message: "The model stopped sending.", retryable: true };
     handler = (_req, res) => {
@@ -537,6 +563,31 @@ describe("the real stream actor inside the chat machine", () => {
     expect(snapshot.value).toBe("done");
     expect(snapshot.context.turn?.provider).toBe("together");
     expect(snapshot.context.versions).toEqual([{ code, messageIndex: 1, fromFix: false }]);
+    chat.stop();
+  });
+
+  it("a reasoning model's thoughts are kept apart: the answer, the version and the history hold none of them", async () => {
+    const code = "export default function App() {\n  return <h1>🍅</h1>;\n}";
+    const thought = "Maybe:\n```tsx\nexport default function Sketch() {}\n```\n";
+    const bodies: Array<{ messages: Array<{ content: string }> }> = [];
+    handler = async (_req, res, body) => {
+      startSse(res);
+      res.write(sse("meta", metaData));
+      await writeByteByByte(res, sse("reasoning", { text: thought }));
+      res.write(sse("delta", { text: `Here:\n\n\`\`\`tsx\n${code}\n\`\`\`\n` }));
+      res.end(sse("done", doneData));
+      bodies.push(JSON.parse(body));
+    };
+    const chat = startChat();
+    chat.send({ type: "SUBMIT", prompt: "a tomato" });
+    await waitFor(chat, (s) => s.context.reasoning === thought);
+    const snapshot = await waitFor(chat, (s) => !s.matches("active"));
+    expect(snapshot.value).toBe("done");
+    expect(snapshot.context.versions).toEqual([{ code, messageIndex: 1, fromFix: false }]);
+    expect(snapshot.context.messages[1].content).not.toContain("Sketch");
+    chat.send({ type: "SUBMIT", prompt: "make it red" });
+    await waitFor(chat, (s) => s.matches("done") && s.context.messages.length === 4);
+    expect(JSON.stringify(bodies[1].messages)).not.toContain("Sketch");
     chat.stop();
   });
 

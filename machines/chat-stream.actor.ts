@@ -67,13 +67,15 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
   }
 
   let ended = false;
-  // Deltas are merged until the next animation frame (in a browser) or the end of the network read
-  // (elsewhere): at most one render per frame however fast tokens arrive. Any other event flushes
-  // first, so order is kept.
+  // Deltas (and reasoning, which a reasoning model sends as fast) are merged until the next animation
+  // frame (in a browser) or the end of the network read (elsewhere): at most one render per frame
+  // however fast tokens arrive. Any other event, or a switch between the two, flushes first, so
+  // order is kept.
   let pendingText = "";
+  let pendingKind: "server.delta" | "server.reasoning" = "server.delta";
   let frameRequested = false;
   const flush = () => {
-    if (pendingText) emit({ type: "server.delta", data: { text: pendingText } });
+    if (pendingText) emit({ type: pendingKind, data: { text: pendingText } });
     pendingText = "";
   };
   const flushSoon = () => {
@@ -95,7 +97,10 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
       if (ended) return;
       const event = parseWireEvent(message.event, message.data);
       if (!event) return;
-      if (event.event === "delta") {
+      if (event.event === "delta" || event.event === "reasoning") {
+        const kind = `server.${event.event}` as const;
+        if (kind !== pendingKind) flush();
+        pendingKind = kind;
         pendingText += event.data.text;
         return;
       }

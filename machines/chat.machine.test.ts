@@ -74,6 +74,7 @@ const meta = (provider = "together"): ChatStreamEvent => ({
   data: { requestId: "req-1", provider, model: "m" },
 });
 const delta = (text: string): ChatStreamEvent => ({ type: "server.delta", data: { text } });
+const reasoning = (text: string): ChatStreamEvent => ({ type: "server.reasoning", data: { text } });
 const reset = (): ChatStreamEvent => ({ type: "server.reset", data: { reason: "fallback" } });
 const done = (): ChatStreamEvent => ({ type: "server.done", data: { finishReason: "stop" } });
 const upstreamFailure: WireError = { code: "provider_unavailable", message: "The model's provider is down.", retryable: true };
@@ -1129,6 +1130,116 @@ describe("selectPhase and the recoverable tag (the status line and the recovery 
     chat.request.push(connectionFailed());
     expect(selectPhase(chat.snapshot)).toBe("retrying");
     expect(chat.snapshot.hasTag("recoverable")).toBe(false);
+  });
+});
+
+describe("a reasoning model (server.reasoning)", () => {
+  const sketch = "Maybe:\n```tsx\nexport default function Sketch() {}\n```\n";
+
+  it("gathers the turn's reasoning apart from the draft, while still connecting", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(reasoning("Hmm, "));
+    chat.request.push(reasoning("a timer."));
+    expect(chat.context.reasoning).toBe("Hmm, a timer.");
+    expect(chat.context.draft).toBe("");
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(selectDraftReply(chat.snapshot)).toBeNull();
+    chat.request.push(delta("Here"));
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    expect(chat.context.reasoning).toBe("Hmm, a timer.");
+  });
+
+  it("reasoning is activity: it restarts the silence clock while connecting and while writing", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(SILENCE_MS - 1);
+      chat.request.push(reasoning("…"));
+    }
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    chat.request.push(delta("a"));
+    for (let i = 0; i < 3; i++) {
+      vi.advanceTimersByTime(SILENCE_MS - 1);
+      chat.request.push(reasoning("…"));
+    }
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    vi.advanceTimersByTime(SILENCE_MS);
+    expect(chat.snapshot.value).toBe("timedOut");
+  });
+
+  it("reasoning after the server's announced wait means the new attempt is under way", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(serverRetry(1, 2000));
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    vi.advanceTimersByTime(2000);
+    chat.request.push(reasoning("again"));
+    expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
+    expect(chat.context.retry).toBeUndefined();
+    expect(chat.context.reasoning).toBe("again");
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches("active")).toBe(true);
+  });
+
+  it("a reset drops the reasoning shown so far with the partial answer", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(reasoning("first attempt"));
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(reset());
+    expect(chat.context.reasoning).toBe("");
+    expect(chat.context.draft).toBe("");
+    chat.request.push(reasoning("second attempt"));
+    expect(chat.context.reasoning).toBe("second attempt");
+  });
+
+  it("a reconnect to Kiln starts the reasoning over, and a new turn starts with none", () => {
+    const chat = startChat({ reconnectBaseMs: 10 });
+    chat.ask("a timer");
+    chat.request.push(reasoning("lost"));
+    chat.request.push(connectionFailed());
+    expect(chat.context.reasoning).toBe("");
+    vi.advanceTimersByTime(10);
+    chat.request.push(reasoning("kept"));
+    chat.answer(replyWith(timerV1));
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.reasoning).toBe("kept");
+    chat.ask("make it blue");
+    expect(chat.context.reasoning).toBe("");
+  });
+
+  it("code in the reasoning never becomes a version, the code view or what the preview runs", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(reasoning(sketch));
+    expect(selectCodeView(chat.snapshot)).toMatchObject({ code: "", writing: false });
+    expect(selectPreviewVersion(chat.snapshot)).toBeNull();
+    chat.request.push(delta(replyWith(timerV1)));
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
+    chat.request.push(done());
+    expect(chat.context.versions.map((v) => v.code)).toEqual([timerV1]);
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: replyWith(timerV1), state: "complete" });
+  });
+
+  it("the history sent back to the model holds the answers only, never the reasoning", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(reasoning(sketch));
+    chat.answer(replyWith(timerV1));
+    chat.ask("make it blue");
+    expect(JSON.stringify(chat.request.input.messages)).not.toContain("Sketch");
+    expect(chat.request.input.messages[1]).toEqual({ role: "assistant", content: replyWith(timerV1) });
+  });
+
+  it("Stop while the model is still thinking keeps no answer: there is none yet", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(reasoning("thinking"));
+    chat.send({ type: "CANCEL" });
+    expect(chat.snapshot.value).toBe("stopped");
+    expect(chat.context.messages).toEqual([{ role: "user", content: "a timer", state: "complete" }]);
   });
 });
 

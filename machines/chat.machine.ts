@@ -10,6 +10,7 @@
  *
  *   idle ──SUBMIT──▶ active ─────────────────────────────────────────────▶ done
  *                    │ requesting ──delta──▶ streaming                      (server `done`)
+ *                    │   (reasoning keeps either one alive: a model that thinks is not silent)
  *                    │     └──── retry ──▶ retrying ◀── retry ──┘
  *                    │ retrying: the server's announced wait, or our own reconnect to Kiln
  *                    ├── server `error`, connection lost for good ──────▶ error
@@ -66,6 +67,11 @@ export interface ChatContext {
   messages: ChatMessage[];
   /** The answer being streamed, since the last `reset`. */
   draft: string;
+  /**
+   * The model's reasoning in this turn, since the last `reset`: shown apart, never part of the answer,
+   * of a version or of the history sent back to the model.
+   */
+  reasoning: string;
   versions: Version[];
   /** Index into `versions` the user picked to look at; undefined follows the latest. */
   selectedVersion?: number;
@@ -133,6 +139,7 @@ function errorOf(event: FailureEvent): WireError {
 
 const newTurn = (autoFix?: boolean) => ({
   draft: "",
+  reasoning: "",
   error: undefined,
   retry: undefined,
   reconnects: 0,
@@ -212,6 +219,7 @@ export const chatMachine = setup({
         reconnects: attempt,
         // What arrived before the connection dropped is discarded: the new request starts over.
         draft: "",
+        reasoning: "",
         retry: { source: "client" as const, attempt, delayMs, reason: error.code, until: Date.now() + delayMs },
       };
     }),
@@ -225,7 +233,12 @@ export const chatMachine = setup({
         turn: context.turn.firstDeltaAt ? context.turn : { ...context.turn, firstDeltaAt: Date.now() },
       };
     }),
-    clearDraft: assign({ draft: "" }),
+    appendReasoning: assign(({ context, event }) => {
+      assertEvent(event, "server.reasoning");
+      return context.turn ? { reasoning: context.reasoning + event.data.text } : {};
+    }),
+    // The server restarts the answer: what it said so far, answer and reasoning, is dropped.
+    clearDraft: assign({ draft: "", reasoning: "" }),
     finishTurn: assign(({ context }) => {
       const ended = endTurn(context, "complete");
       const messages = ended.messages!;
@@ -276,6 +289,7 @@ export const chatMachine = setup({
     input: "",
     messages: input.messages ?? [],
     draft: "",
+    reasoning: "",
     versions: versionsOf(input.messages ?? []),
     reconnects: 0,
     silenceTimeoutMs: input.silenceTimeoutMs ?? 45_000,
@@ -313,6 +327,7 @@ export const chatMachine = setup({
           after: { silence: "#chat.timedOut" },
           on: {
             "server.delta": { target: "streaming", actions: "appendDelta" },
+            "server.reasoning": { target: "requesting", reenter: true, actions: "appendReasoning" },
             "server.ping": { target: "requesting", reenter: true },
             "server.meta": { target: "requesting", reenter: true, actions: "recordMeta" },
           },
@@ -321,6 +336,7 @@ export const chatMachine = setup({
           after: { silence: "#chat.timedOut" },
           on: {
             "server.delta": { target: "streaming", reenter: true, actions: "appendDelta" },
+            "server.reasoning": { target: "streaming", reenter: true, actions: "appendReasoning" },
             "server.ping": { target: "streaming", reenter: true },
           },
         },
@@ -331,6 +347,8 @@ export const chatMachine = setup({
           },
           on: {
             "server.delta": { target: "streaming", actions: "appendDelta" },
+            // The new attempt is under way: its model is thinking before it answers.
+            "server.reasoning": { target: "requesting", actions: ["appendReasoning", "clearRetry"] },
             "server.ping": { target: "retrying", reenter: true },
             "server.meta": { target: "requesting", actions: ["recordMeta", "clearRetry"] },
           },

@@ -7,6 +7,8 @@ import { z } from "zod";
 
 export const metaData = z.object({ requestId: z.string(), provider: z.string(), model: z.string() });
 export const deltaData = z.object({ text: z.string() });
+/** A piece of the model's reasoning: shown apart, never part of the answer text. */
+export const reasoningData = z.object({ text: z.string() });
 export const retryData = z.object({ attempt: z.number(), delayMs: z.number(), reason: z.string() });
 export const fallbackData = z.object({
   from: z.string(),
@@ -26,6 +28,7 @@ export const errorData = z.object({ code: z.string(), message: z.string(), retry
 export const wireEventSchemas = {
   meta: metaData,
   delta: deltaData,
+  reasoning: reasoningData,
   retry: retryData,
   fallback: fallbackData,
   reset: resetData,

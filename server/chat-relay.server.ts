@@ -118,6 +118,7 @@ export async function relayChat(request: Request, services: KilnServices, client
     messages: chat.messages.length,
     firstDeltaMs: undefined as number | undefined,
     bytes: 0,
+    reasoningBytes: 0,
     malformedFrames: 0,
   };
 
@@ -174,6 +175,9 @@ export async function relayChat(request: Request, services: KilnServices, client
             log.bytes += Buffer.byteLength(event.data.text);
             // Kept only to be saved: a request without a chat has nothing to save it to.
             if (turn) answer += event.data.text;
+          } else if (event.event === "reasoning") {
+            // Shown to the user as it comes, never saved: the answer is what the model gave as content.
+            log.reasoningBytes += Buffer.byteLength(event.data.text);
           } else if (event.event === "reset") {
             answer = "";
           } else if (event.event === "retry" || event.event === "fallback") {

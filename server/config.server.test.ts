@@ -78,6 +78,12 @@ describe("loadConfig: defaults", () => {
 });
 
 describe("loadConfig: Together AI", () => {
+  it("lists Together's chat models from its own list, with the built-in ones as the fallback", () => {
+    const together = provider(loadConfig({ TOGETHER_API_KEY: "k" }, noFiles), "together");
+    expect(together.discover).toBe("chat");
+    expect(together.models).toEqual(TOGETHER_MODELS);
+  });
+
   it("enables Together with TOGETHER_API_KEY, at https://api.together.xyz/v1", () => {
     const together = provider(loadConfig({ TOGETHER_API_KEY: "tg-secret" }, noFiles), "together");
     expect(together).toMatchObject({ available: true, apiKey: "tg-secret", baseURL: "https://api.together.xyz/v1" });
@@ -156,8 +162,17 @@ describe("loadConfig: Backend.AI", () => {
     expect(backendAi.apiKey).toBe("bai-token");
   });
 
-  it("refuses BACKEND_AI_ENDPOINT without MODEL_NAME, naming MODEL_NAME", () => {
-    expect(configError({ BACKEND_AI_ENDPOINT: "https://llm.example.com" }).message).toMatch(/^MODEL_NAME /);
+  it("offers a configured model list for MODEL_NAME, so the service's own list only reports its health", () => {
+    const backendAi = provider(
+      loadConfig({ BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "m" }, noFiles),
+      "backend-ai",
+    );
+    expect(backendAi.discover).toBeUndefined();
+  });
+
+  it("accepts BACKEND_AI_ENDPOINT without MODEL_NAME and lists the models the service itself lists", () => {
+    const backendAi = provider(loadConfig({ BACKEND_AI_ENDPOINT: "https://llm.example.com" }, noFiles), "backend-ai");
+    expect(backendAi).toMatchObject({ baseURL: "https://llm.example.com/v1", available: true, models: [], discover: "all" });
   });
 
   it("refuses MODEL_NAME without BACKEND_AI_ENDPOINT, naming BACKEND_AI_ENDPOINT", () => {
@@ -283,6 +298,16 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     expect(error.message).toMatch(/position \d+/);
   });
 
+  it("accepts an entry without models, whose models are the ones the provider lists", () => {
+    const config = loadConfig(withFile(), providersFile([{ id: "vllm", label: "vLLM", baseURL: "http://10.0.0.5:8000/v1" }]));
+    expect(provider(config, "vllm")).toMatchObject({ available: true, models: [], discover: "all" });
+  });
+
+  it("keeps an entry's models as its list when it gives them, asking the provider only for its health", () => {
+    const config = loadConfig(withFile(), providersFile([{ id: "vllm", baseURL: "http://10.0.0.5:8000/v1", models: ["m"] }]));
+    expect(provider(config, "vllm").discover).toBeUndefined();
+  });
+
   it("stops with one line naming KILN_PROVIDERS and the bad field when the file breaks the schema", () => {
     const missingModels = configError(withFile(), providersFile([{ id: "x", baseURL: "https://x.example.com/v1", models: [] }]));
     expect(missingModels.message).toMatch(/^KILN_PROVIDERS /);
@@ -400,6 +425,23 @@ describe("loadConfig: numbers, URLs and names", () => {
     const error = configError({ KILN_DEFAULT_MODEL: "gpt-17" });
     expect(error.message).toMatch(/^KILN_DEFAULT_MODEL /);
     expect(error.message).toContain("gpt-17");
+  });
+
+  it("accepts a KILN_DEFAULT_MODEL no list names yet when a provider lists its own models (they are known only later)", () => {
+    const config = loadConfig(
+      withFile({ KILN_DEFAULT_MODEL: "qwen2.5-coder:14b" }),
+      providersFile([{ id: "ollama", baseURL: "http://localhost:11434/v1" }]),
+    );
+    expect(config.defaultModel).toBe("qwen2.5-coder:14b");
+  });
+
+  it("asks the providers for their models every 10 minutes unless KILN_MODELS_REFRESH_MS says otherwise", () => {
+    expect(loadConfig({}, noFiles).modelsRefreshMs).toBe(600_000);
+    expect(loadConfig({ KILN_MODELS_REFRESH_MS: "60000" }, noFiles).modelsRefreshMs).toBe(60_000);
+  });
+
+  it.each(["soon", "500", "-1"])("refuses KILN_MODELS_REFRESH_MS=%s, naming the variable", (value) => {
+    expect(configError({ KILN_MODELS_REFRESH_MS: value }).message).toMatch(/^KILN_MODELS_REFRESH_MS /);
   });
 
   it.each(["file:./data/kiln.db", "file:/var/lib/kiln.db", "postgres://kiln:pw@db:5432/kiln", "postgresql://db/kiln"])(

@@ -9,7 +9,10 @@ import { z } from "zod";
 export const TOGETHER_BASE_URL = "https://api.together.xyz/v1";
 export const HELICONE_TOGETHER_BASE_URL = "https://together.helicone.ai/v1";
 
-/** Models offered for Together AI when no KILN_PROVIDERS file overrides them. */
+/**
+ * Together AI's models when no KILN_PROVIDERS file overrides them: listed first when Together's own
+ * list still has them, and the whole list while Together's cannot be read.
+ */
 export const TOGETHER_MODELS: ModelEntry[] = [
   { id: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", label: "Qwen3 Coder 480B" },
   { id: "moonshotai/Kimi-K2-Instruct-0905", label: "Kimi K2" },
@@ -30,7 +33,14 @@ export interface ProviderConfig {
   /** Absent for endpoints that need no key (public Backend.AI services, local vLLM/Ollama). */
   apiKey?: string;
   headers: Record<string, string>;
+  /** The configured models: the whole list, or with `discover` the one shown while discovery has none. */
   models: ModelEntry[];
+  /**
+   * The picker's list comes from the provider's `GET /models` (server/model-discovery.server.ts):
+   * `all` its models, `chat` only those it marks as chat models (Together's list also holds embedding,
+   * image and rerank models). Unset: `models` is the list, and the probe only reports health.
+   */
+  discover?: "all" | "chat";
   /**
    * The provider can continue a cut-off answer from an assistant prefix (vLLM/SGLang's
    * `continue_final_message`), so a mid-stream failure resumes instead of restarting.
@@ -48,6 +58,8 @@ export interface KilnConfig {
   fallback: string[];
   /** Preselected model in the picker, when it exists. */
   defaultModel?: string;
+  /** How often every provider's `GET /models` is asked again, in the background. */
+  modelsRefreshMs: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   maxRetries: number;
@@ -126,6 +138,11 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   KILN_DEFAULT_MODEL: optionalText,
+  KILN_MODELS_REFRESH_MS: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .min(1_000, "must be at least 1000 (1 s)")
+    .default(600_000),
   KILN_FIRST_BYTE_TIMEOUT_MS: positiveInt(30_000),
   KILN_IDLE_TIMEOUT_MS: positiveInt(30_000),
   KILN_MAX_RETRIES: z.coerce
@@ -181,9 +198,11 @@ const providersFileSchema = z.object({
         apiKey: z.string().optional(),
         headers: z.record(z.string()).default({}),
         continuation: z.boolean().default(false),
+        /** Without it, the models are the ones the provider's `GET /models` lists. */
         models: z
           .array(z.union([z.string().min(1), z.object({ id: z.string().min(1), label: z.string().optional() })]))
-          .min(1, "must list at least one model"),
+          .min(1, "must list at least one model, or be left out to list the provider's own")
+          .optional(),
       })
       .strict(),
   ),
@@ -221,7 +240,9 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     );
   }
   const modelIds = new Set(providers.flatMap((p) => p.models.map((m) => m.id)));
-  if (vars.KILN_DEFAULT_MODEL && !modelIds.has(vars.KILN_DEFAULT_MODEL)) {
+  // A provider whose models are discovered may list it later: only a list known now can refuse it.
+  const allListed = providers.every((p) => p.discover !== "all");
+  if (vars.KILN_DEFAULT_MODEL && allListed && !modelIds.has(vars.KILN_DEFAULT_MODEL)) {
     throw new ConfigError(`KILN_DEFAULT_MODEL "${vars.KILN_DEFAULT_MODEL}" is not a model of any provider`);
   }
 
@@ -229,6 +250,7 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     providers,
     fallback: vars.KILN_FALLBACK,
     defaultModel: vars.KILN_DEFAULT_MODEL,
+    modelsRefreshMs: vars.KILN_MODELS_REFRESH_MS,
     firstByteTimeoutMs: vars.KILN_FIRST_BYTE_TIMEOUT_MS,
     idleTimeoutMs: vars.KILN_IDLE_TIMEOUT_MS,
     maxRetries: vars.KILN_MAX_RETRIES,
@@ -299,6 +321,7 @@ function togetherProvider(vars: EnvVars): ProviderConfig {
     // Together's API has no assistant-prefix continuation: a cut-off answer restarts.
     continuation: false,
     models: TOGETHER_MODELS,
+    discover: "chat",
     available: Boolean(vars.TOGETHER_API_KEY),
     reason: vars.TOGETHER_API_KEY ? undefined : "Set TOGETHER_API_KEY to use Together AI.",
   };
@@ -309,9 +332,6 @@ function backendAiProvider(vars: EnvVars): ProviderConfig | undefined {
   if (!vars.BACKEND_AI_ENDPOINT) {
     throw new ConfigError("BACKEND_AI_ENDPOINT is required when MODEL_NAME is set (the Backend.AI model service URL)");
   }
-  if (!vars.MODEL_NAME) {
-    throw new ConfigError("MODEL_NAME is required when BACKEND_AI_ENDPOINT is set (the model id the endpoint serves)");
-  }
   return {
     id: "backend-ai",
     label: "Backend.AI",
@@ -320,7 +340,9 @@ function backendAiProvider(vars: EnvVars): ProviderConfig | undefined {
     headers: {},
     // The engine behind a model service (vLLM, SGLang, NIM) is unknown; KILN_BACKEND_AI_CONTINUATION opts in.
     continuation: vars.KILN_BACKEND_AI_CONTINUATION,
-    models: [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }],
+    // Without MODEL_NAME, the service's own `GET /models` says what it serves.
+    models: vars.MODEL_NAME ? [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }] : [],
+    ...(vars.MODEL_NAME ? {} : { discover: "all" as const }),
     // Public model services need no token, so the endpoint alone makes it usable.
     available: true,
   };
@@ -362,9 +384,10 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
       apiKey,
       headers: entry.headers,
       continuation: entry.continuation,
-      models: entry.models.map((model) =>
+      models: (entry.models ?? []).map((model) =>
         typeof model === "string" ? { id: model, label: model } : { id: model.id, label: model.label ?? model.id },
       ),
+      ...(entry.models ? {} : { discover: "all" as const }),
       available: !missingKey,
       reason: missingKey ? `Set ${entry.apiKeyEnv} to use ${entry.label ?? entry.id}.` : undefined,
     };

@@ -40,6 +40,8 @@ const vite = production ? undefined : await import("vite").then((v) => v.createS
 const build = vite ? undefined : ((await import(new URL("../build/server/index.js", import.meta.url).href)) as ServerBuild);
 const app = createKilnApp({ services, vite, build });
 
+// In the background: pages show the configured lists until the first answers are in.
+services.discovery.start();
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -57,6 +59,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    services.discovery.stop();
     void shutDownGracefully(server, services, config.drainMs)
       .then(async () => {
         await vite?.close();

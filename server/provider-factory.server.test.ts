@@ -1,20 +1,39 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "../tests/support/fake-provider";
 import { loadConfig, TOGETHER_MODELS } from "./config.server";
-import { createProviderFactory, type ResolvedModel } from "./provider-factory.server";
+import type { ProviderStatus } from "./model-discovery.server";
+import { createProviderFactory, type ProviderStatuses, type ResolvedModel } from "./provider-factory.server";
 import { streamCompletion } from "./provider-stream.server";
 
 type Env = Record<string, string | undefined>;
 
 const PROVIDERS_PATH = "/etc/kiln/providers.json";
 
-function factoryFor(env: Env, providers?: unknown[]) {
+function factoryFor(env: Env, providers?: unknown[], discovery?: ProviderStatuses) {
   const readFile = (path: string) => {
     if (path === PROVIDERS_PATH && providers) return JSON.stringify({ providers });
     throw Object.assign(new Error("ENOENT"), { code: "ENOENT" });
   };
-  return createProviderFactory(loadConfig(providers ? { KILN_PROVIDERS: PROVIDERS_PATH, ...env } : env, readFile));
+  return createProviderFactory(loadConfig(providers ? { KILN_PROVIDERS: PROVIDERS_PATH, ...env } : env, readFile), discovery);
 }
+
+/** Discovery as the factory sees it, set by hand: `found(id, status)` is a probe's answer arriving. */
+function statuses() {
+  const known = new Map<string, ProviderStatus>();
+  let version = 0;
+  return {
+    status: (id: string) => known.get(id) ?? { health: "unknown" as const },
+    get version() {
+      return version;
+    },
+    found(id: string, status: Omit<ProviderStatus, "checkedAt">) {
+      known.set(id, { ...status, checkedAt: Date.now() });
+      version++;
+    },
+  };
+}
+
+const listed = (...ids: string[]) => ids.map((id) => ({ id, label: id }));
 
 function resolved(factory: ReturnType<typeof createProviderFactory>, model: string): ResolvedModel {
   const result = factory.resolve(model);
@@ -59,6 +78,7 @@ describe("provider factory: the model list", () => {
       provider: "together",
       providerLabel: "Together AI",
       available: true,
+      health: "unknown",
     });
     expect(models.find((m) => m.id === "bai-model")).toMatchObject({ provider: "backend-ai", available: true });
     expect(models.find((m) => m.id === "llama3.2")).toMatchObject({
@@ -93,7 +113,14 @@ describe("provider factory: the model list", () => {
       },
     ]).listModels();
     expect(models).toEqual([
-      { id: "pinned/model", label: "pinned/model", provider: "together", providerLabel: "Together (pinned)", available: true },
+      {
+        id: "pinned/model",
+        label: "pinned/model",
+        provider: "together",
+        providerLabel: "Together (pinned)",
+        available: true,
+        health: "unknown",
+      },
     ]);
   });
 
@@ -138,6 +165,125 @@ describe("provider factory: resolving a model", () => {
     );
     expect(target.provider.id).toBe("gateway");
     expect(target.client.baseURL).toBe("https://gw.example.com/v1");
+  });
+});
+
+describe("provider factory: models the providers list themselves", () => {
+  const OLLAMA = { id: "ollama", label: "Ollama", baseURL: "http://127.0.0.1:11434/v1" };
+
+  it("lists a provider configured without models by what it listed, and routes those models to it", () => {
+    const discovery = statuses();
+    const factory = factoryFor({}, [OLLAMA], discovery);
+    discovery.found("ollama", { health: "reachable", models: listed("qwen2.5-coder:14b", "llama3.2") });
+    expect(factory.listModels().filter((m) => m.provider === "ollama")).toEqual([
+      { id: "llama3.2", label: "llama3.2", provider: "ollama", providerLabel: "Ollama", available: true, health: "reachable" },
+      {
+        id: "qwen2.5-coder:14b",
+        label: "qwen2.5-coder:14b",
+        provider: "ollama",
+        providerLabel: "Ollama",
+        available: true,
+        health: "reachable",
+      },
+    ]);
+    expect(resolved(factory, "llama3.2").provider.id).toBe("ollama");
+    expect(factory.resolve("mistral")).toMatchObject({ ok: false, code: "unknown_model" });
+    expect(factory.fallbackTarget("ollama")?.model).toBe("llama3.2");
+  });
+
+  it("shows a provider that has listed nothing yet as one disabled entry with its health, and offers it no fallback", () => {
+    const discovery = statuses();
+    const factory = factoryFor({}, [OLLAMA], discovery);
+    expect(factory.listModels().filter((m) => m.provider === "ollama")).toEqual([
+      {
+        id: "",
+        label: "Listing models…",
+        provider: "ollama",
+        providerLabel: "Ollama",
+        available: false,
+        health: "unknown",
+        healthReason: "Kiln is asking Ollama for its models.",
+      },
+    ]);
+    discovery.found("ollama", { health: "unreachable", reason: "Kiln could not reach Ollama (ECONNREFUSED)." });
+    expect(factory.listModels().find((m) => m.provider === "ollama")).toMatchObject({
+      id: "",
+      label: "No models listed",
+      available: false,
+      health: "unreachable",
+      healthReason: "Kiln could not reach Ollama (ECONNREFUSED).",
+    });
+    expect(factory.fallbackTarget("ollama")).toBeUndefined();
+    expect(factory.resolve("")).toMatchObject({ ok: false, code: "unknown_model" });
+  });
+
+  it("keeps the models of a provider that stopped answering, marked with its health", () => {
+    const discovery = statuses();
+    const factory = factoryFor({}, [OLLAMA], discovery);
+    discovery.found("ollama", {
+      health: "unreachable",
+      reason: "Ollama did not answer within 5 s.",
+      models: listed("llama3.2"),
+    });
+    expect(factory.listModels().find((m) => m.provider === "ollama")).toMatchObject({
+      id: "llama3.2",
+      available: true,
+      health: "unreachable",
+      healthReason: "Ollama did not answer within 5 s.",
+    });
+    expect(resolved(factory, "llama3.2").provider.id).toBe("ollama");
+  });
+
+  it("lists Together's chat models, its curated ones first, and still routes a curated one it no longer lists", () => {
+    const discovery = statuses();
+    const factory = factoryFor({ TOGETHER_API_KEY: "k" }, undefined, discovery);
+    expect(factory.listModels().map((m) => m.id)).toEqual(TOGETHER_MODELS.map((m) => m.id));
+
+    discovery.found("together", {
+      health: "reachable",
+      models: [{ id: "zai-org/GLM-4.6", label: "GLM 4.6" }, ...listed(TOGETHER_MODELS[1].id, TOGETHER_MODELS[0].id)],
+    });
+    const models = factory.listModels();
+    expect(models.map((m) => m.id)).toEqual([TOGETHER_MODELS[0].id, TOGETHER_MODELS[1].id, "zai-org/GLM-4.6"]);
+    expect(models[0].label).toBe(TOGETHER_MODELS[0].label);
+    expect(resolved(factory, "zai-org/GLM-4.6").provider.id).toBe("together");
+    expect(resolved(factory, TOGETHER_MODELS[3].id).provider.id).toBe("together");
+  });
+
+  it("marks every model of a provider whose key was refused, keeping them listed", () => {
+    const discovery = statuses();
+    const factory = factoryFor({ TOGETHER_API_KEY: "k" }, undefined, discovery);
+    discovery.found("together", { health: "auth_failed", reason: "Together AI rejected the API key (HTTP 401)." });
+    const models = factory.listModels();
+    expect(models).toHaveLength(TOGETHER_MODELS.length);
+    for (const model of models) {
+      expect(model).toMatchObject({
+        available: true,
+        health: "auth_failed",
+        healthReason: "Together AI rejected the API key (HTTP 401).",
+      });
+    }
+  });
+
+  it("lists a keyless-configured provider's placeholder as not configured, with the key to set", () => {
+    const factory = factoryFor({}, [{ ...OLLAMA, apiKeyEnv: "MISSING_OLLAMA_KEY" }], statuses());
+    const entry = factory.listModels().find((m) => m.provider === "ollama");
+    expect(entry).toMatchObject({ id: "", available: false, health: "unknown" });
+    expect(entry?.reason).toContain("MISSING_OLLAMA_KEY");
+    expect(entry?.healthReason).toBeUndefined();
+  });
+
+  it("lets a provider with its own model list keep it, whatever its GET /models says", () => {
+    const discovery = statuses();
+    const factory = factoryFor({}, [{ ...OLLAMA, models: ["pinned"] }], discovery);
+    discovery.found("ollama", { health: "reachable", models: listed("other") });
+    expect(
+      factory
+        .listModels()
+        .filter((m) => m.provider === "ollama")
+        .map((m) => m.id),
+    ).toEqual(["pinned"]);
+    expect(factory.resolve("other")).toMatchObject({ ok: false, code: "unknown_model" });
   });
 });
 

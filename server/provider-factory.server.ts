@@ -1,11 +1,14 @@
 /**
  * Builds an OpenAI-compatible client for a model id from configuration. Nothing else in Kiln knows
  * which provider it talks to: every provider is the same adapter (the openai SDK) with a different
- * base URL, key and headers.
+ * base URL, key and headers. Which provider serves a model comes from the configured lists and from
+ * what the providers list themselves (server/model-discovery.server.ts).
  */
 import OpenAI from "openai";
 import type { ModelInfo } from "../machines/model-info";
-import type { KilnConfig, ProviderConfig } from "./config.server";
+import type { KilnConfig, ModelEntry, ProviderConfig } from "./config.server";
+import { listedModels, type ModelDiscovery } from "./model-discovery.server";
+import { keepErrorBodies } from "./keep-error-bodies";
 
 export interface ResolvedModel {
   provider: ProviderConfig;
@@ -17,6 +20,7 @@ export type ResolveResult =
   { ok: true; value: ResolvedModel } | { ok: false; code: "unknown_model" | "provider_not_configured"; message: string };
 
 export interface ProviderFactory {
+  /** Every provider's models as the picker shows them, with the provider's health; unavailable ones included. */
   listModels(): ModelInfo[];
   resolve(modelId: string): ResolveResult;
   provider(id: string): ProviderConfig | undefined;
@@ -27,12 +31,27 @@ export interface ProviderFactory {
   fallbackTarget(providerId: string): ResolvedModel | undefined;
 }
 
-export function createProviderFactory(config: Pick<KilnConfig, "providers">): ProviderFactory {
+/** What the factory reads of model discovery: each provider's status, and when they last changed. */
+export type ProviderStatuses = Pick<ModelDiscovery, "status" | "version">;
+
+const NOT_PROBED: ProviderStatuses = { status: () => ({ health: "unknown" }), version: 0 };
+
+/**
+ * Routes model ids to providers by their configured lists and, through `discovery`, the lists the
+ * providers gave themselves. Without `discovery` (tests), every provider is `unknown` and shows its
+ * configured list.
+ */
+export function createProviderFactory(
+  config: Pick<KilnConfig, "providers">,
+  discovery: ProviderStatuses = NOT_PROBED,
+): ProviderFactory {
   const clients = new Map<string, OpenAI>();
-  // Later providers override earlier ones for the same model id (the KILN_PROVIDERS file wins).
-  const providerOfModel = new Map<string, ProviderConfig>();
-  for (const provider of config.providers) {
-    for (const model of provider.models) providerOfModel.set(model.id, provider);
+  let routes: Routes | undefined;
+
+  /** The lists and routes of the current statuses, derived again only when discovery changed them. */
+  function current(): Routes {
+    if (routes?.version !== discovery.version) routes = deriveRoutes(config.providers, discovery);
+    return routes;
   }
 
   function clientFor(provider: ProviderConfig): OpenAI {
@@ -46,21 +65,37 @@ export function createProviderFactory(config: Pick<KilnConfig, "providers">): Pr
 
   return {
     listModels() {
-      return config.providers.flatMap((provider) =>
-        provider.models
-          .filter((model) => providerOfModel.get(model.id) === provider)
-          .map((model) => ({
-            id: model.id,
-            label: model.label,
-            provider: provider.id,
-            providerLabel: provider.label,
-            available: provider.available,
-            ...(provider.reason ? { reason: provider.reason } : {}),
-          })),
-      );
+      const { lists, providerOfModel } = current();
+      return config.providers.flatMap((provider): ModelInfo[] => {
+        const status = discovery.status(provider.id);
+        const common = {
+          provider: provider.id,
+          providerLabel: provider.label,
+          ...(provider.reason ? { reason: provider.reason } : {}),
+          health: status.health,
+          ...(status.reason ? { healthReason: status.reason } : {}),
+        };
+        const models = lists.get(provider.id)!.filter((model) => providerOfModel.get(model.id) === provider);
+        if (models.length > 0 || provider.discover !== "all") {
+          return models.map((model) => ({ id: model.id, label: model.label, available: provider.available, ...common }));
+        }
+        // A provider whose models are discovered and that has listed none yet still shows, with its health.
+        if (!provider.available) return [{ id: "", label: "No models listed", available: false, ...common }];
+        const probed = status.checkedAt !== undefined;
+        const why = probed ? `${provider.label} lists no models.` : `Kiln is asking ${provider.label} for its models.`;
+        return [
+          {
+            id: "",
+            label: probed ? "No models listed" : "Listing models…",
+            available: false,
+            ...common,
+            healthReason: status.reason ?? why,
+          },
+        ];
+      });
     },
     resolve(modelId) {
-      const provider = providerOfModel.get(modelId);
+      const provider = current().providerOfModel.get(modelId);
       if (!provider) {
         return { ok: false, code: "unknown_model", message: `There is no model called "${modelId}".` };
       }
@@ -78,11 +113,31 @@ export function createProviderFactory(config: Pick<KilnConfig, "providers">): Pr
     },
     fallbackTarget(providerId) {
       const provider = config.providers.find((p) => p.id === providerId);
-      const model = provider?.models[0];
+      const model = provider && current().lists.get(provider.id)?.[0];
       if (!provider?.available || !model) return undefined;
       return { provider, model: model.id, client: clientFor(provider) };
     },
   };
+}
+
+interface Routes {
+  version: number;
+  /** Each provider's list as the picker shows it. */
+  lists: Map<string, ModelEntry[]>;
+  /** Which provider serves a model id. */
+  providerOfModel: Map<string, ProviderConfig>;
+}
+
+function deriveRoutes(providers: ProviderConfig[], discovery: ProviderStatuses): Routes {
+  const version = discovery.version;
+  const lists = new Map(providers.map((provider) => [provider.id, listedModels(provider, discovery.status(provider.id))]));
+  const providerOfModel = new Map<string, ProviderConfig>();
+  // Later providers override earlier ones for the same model id (the KILN_PROVIDERS file wins). A
+  // configured model stays routable when the provider stops listing it: saved chats still name it.
+  for (const provider of providers) {
+    for (const model of [...provider.models, ...lists.get(provider.id)!]) providerOfModel.set(model.id, provider);
+  }
+  return { version, lists, providerOfModel };
 }
 
 /** One SDK client per provider. Exported for tests that check what goes on the wire. */
@@ -101,5 +156,7 @@ export function createClient(provider: ProviderConfig): OpenAI {
     // Kiln's relay owns retries and timeouts (server/chat-relay.server.ts); SDK retries would multiply with them.
     maxRetries: 0,
     timeout: 10 * 60 * 1000,
+    // Error bodies not in OpenAI's shape (Backend.AI's `{"error_code": …}`) would be dropped by the SDK.
+    fetch: keepErrorBodies(),
   });
 }

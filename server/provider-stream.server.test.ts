@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "../tests/support/fake-provider";
 import { fakeReply } from "../tests/support/fake-reply";
+import { recordedStreams } from "../tests/support/provider-streams";
 import { loadConfig } from "./config.server";
 import { ProviderError } from "./provider-error.server";
 import { createProviderFactory, type ResolvedModel } from "./provider-factory.server";
@@ -280,5 +281,71 @@ describe("streamCompletion: leaving early closes the upstream request", () => {
     const [request] = await fake.waitForRequests(1);
     const closed = await fake.waitForClose(request.id, 2_000);
     expect(closed).toMatchObject({ closedByClient: true, finished: false });
+  });
+});
+
+function reasoningOf(events: UpstreamEvent[]): string {
+  return events.map((event) => (event.type === "reasoning" ? event.text : "")).join("");
+}
+
+describe("streamCompletion: reasoning models", () => {
+  it("reasoning_content deltas come first as reasoning events, and the answer text is exact", async () => {
+    const { outcome, request } = await expectExactText({ prompt: "timer [fake:reasoning-ms=300]" });
+    expect(request.reasoningText.length).toBeGreaterThan(0);
+    expect(reasoningOf(outcome.events)).toBe(request.reasoningText);
+    const firstDelta = outcome.events.findIndex((e) => e.type === "delta");
+    expect(outcome.events.slice(0, firstDelta).every((e) => e.type === "reasoning")).toBe(true);
+    expect(outcome.events.slice(firstDelta).some((e) => e.type === "reasoning")).toBe(false);
+  });
+
+  it("reasoning satisfies the first-byte timeout: 1.5 s of reasoning with a 300 ms timeout is not a time-out", async () => {
+    const outcome = await run({ prompt: "timer [fake:reasoning-ms=1500]", firstByteTimeoutMs: 300, idleTimeoutMs: 300 });
+    expect(outcome.error).toBeUndefined();
+    const [request] = await fake.waitForRequests(1);
+    expect(outcome.text).toBe(request.replyText);
+    expect(reasoningOf(outcome.events)).toBe(request.reasoningText);
+  });
+
+  it("silence after the reasoning is still a stall: reasoning re-arms the idle watchdog, it does not switch it off", async () => {
+    const outcome = await run({ prompt: "timer [fake:reasoning-ms=200][fake:stall-after=1]", idleTimeoutMs: 300 });
+    expect(providerError(outcome)).toMatchObject({ code: "stream_stalled" });
+    expect(reasoningOf(outcome.events).length).toBeGreaterThan(0);
+  });
+
+  it("a <think> block opening the content is reasoning: the answer is the reply after it, byte by byte too", async () => {
+    for (const chunking of ["", "[fake:chunk=byte]", "[fake:chunk=3]"]) {
+      fake.reset();
+      const outcome = await run({ prompt: `explain [fake:reply=no-code][fake:think]${chunking}` });
+      expect(outcome.error).toBeUndefined();
+      const [request] = await fake.waitForRequests(1);
+      expect(request.replyText.startsWith("<think>")).toBe(true);
+      expect(outcome.text, chunking).toBe(fakeReply("no-code"));
+      expect(reasoningOf(outcome.events), chunking).toBe(request.reasoningText);
+      expect(outcome.events.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+    }
+  });
+});
+
+describe("streamCompletion: recorded real provider streams", () => {
+  const ERRORS: Record<string, { code: string; message: RegExp }> = {
+    "groq-error-midstream.sse": { code: "provider_error", message: /Tool choice is required/ },
+    "openrouter-error-midstream.sse": { code: "provider_bad_request", message: /\(400\)/ },
+  };
+
+  it.each(recordedStreams().map((stream) => [stream.file, stream] as const))("%s", async (file, stream) => {
+    const outcome = await run({ prompt: `replay [fake:replay=${file}][fake:chunk=7]` });
+    expect(outcome.text).toBe(stream.answer);
+    expect(reasoningOf(outcome.events)).toBe(stream.reasoning);
+    const expectedError = ERRORS[file];
+    if (expectedError) {
+      expect(providerError(outcome)).toMatchObject({
+        code: expectedError.code,
+        message: expect.stringMatching(expectedError.message),
+      });
+    } else {
+      expect(outcome.error).toBeUndefined();
+      const finishReason = stream.recorded.finishReason ?? "stop";
+      expect(outcome.events.at(-1)).toMatchObject({ type: "finish", finishReason });
+    }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * One streamed chat completion from a provider, as a sequence of text deltas and a finish.
+ * One streamed chat completion from a provider, as a sequence of answer text deltas, reasoning and a
+ * finish.
  *
  * The openai SDK builds and sends the request (base URL, auth, headers, abort); the body is read here
  * with eventsource-parser rather than the SDK's iterator so that a malformed frame is skipped and
@@ -8,11 +9,15 @@
  */
 import { createParser } from "eventsource-parser";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { parseCompletionFrame, type Usage } from "./completion-chunk";
+import { OpeningThinkBlock, parseCompletionFrame, type StreamPiece, type Usage } from "./completion-chunk";
 import { fromStatus, ProviderError, toProviderError } from "./provider-error.server";
 import type { ResolvedModel } from "./provider-factory.server";
 
-export type UpstreamEvent = { type: "delta"; text: string } | { type: "finish"; finishReason: string; usage?: Usage };
+export type UpstreamEvent =
+  | { type: "delta"; text: string }
+  /** The model's reasoning: never part of the answer. */
+  | { type: "reasoning"; text: string }
+  | { type: "finish"; finishReason: string; usage?: Usage };
 
 export interface StreamCompletionOptions {
   target: ResolvedModel;
@@ -21,9 +26,9 @@ export interface StreamCompletionOptions {
   extraBody?: Record<string, unknown>;
   /** Fires when the browser goes away or presses Stop: the upstream request is aborted at once. */
   signal: AbortSignal;
-  /** Longest wait for the first piece of text. */
+  /** Longest wait for the first piece of text or reasoning: a model that reasons is not silent. */
   firstByteTimeoutMs: number;
-  /** Longest silence once text flows. */
+  /** Longest silence once text or reasoning flows. */
   idleTimeoutMs: number;
   onMalformedFrame?: (reason: string) => void;
 }
@@ -62,7 +67,8 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
   };
 
   arm(options.firstByteTimeoutMs, firstByteTimeout);
-  let sawText = false;
+  // Answer text or reasoning arrived: from then on the idle watchdog runs instead of the first-byte one.
+  let sawOutput = false;
   let finishReason: string | undefined;
   let usage: Usage | undefined;
   let sawDone = false;
@@ -79,24 +85,33 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
 
     // A reader, a streaming TextDecoder (split UTF-8 characters) and eventsource-parser fed directly:
     // web-stream pipes cost a lot per token at hundreds of streams (docs/performance.md).
-    const frames: string[] = [];
+    const frames: Array<{ data: string; event?: string }> = [];
     const parser = createParser({
-      onEvent: (message) => frames.push(message.data),
+      onEvent: (message) => frames.push(message),
       onComment: () => {
-        if (sawText) arm(options.idleTimeoutMs, stalled);
+        if (sawOutput) arm(options.idleTimeoutMs, stalled);
       },
     });
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
+    // Per attempt: a retried or continued answer is read afresh.
+    const think = new OpeningThinkBlock();
+    // What one network read carried goes out as one delta (or reasoning) per run of the same kind:
+    // fewer events and socket writes, same text, same order.
+    const pieces: StreamPiece[] = [];
+    const add = (piece: StreamPiece) => {
+      const last = pieces.at(-1);
+      if (last?.kind === piece.kind) last.text += piece.text;
+      else pieces.push(piece);
+    };
     try {
       reading: for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         parser.feed(decoder.decode(value, { stream: true }));
-        // Text from one network read goes out as one delta: fewer events and socket writes, same text.
-        let text = "";
-        for (const data of frames.splice(0)) {
-          const frame = parseCompletionFrame(data);
+        pieces.length = 0;
+        for (const { data, event } of frames.splice(0)) {
+          const frame = parseCompletionFrame(data, event);
           if (frame.kind === "done") {
             sawDone = true;
             break;
@@ -106,20 +121,24 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
             continue;
           }
           if (frame.kind === "error") {
-            if (text) yield { type: "delta", text };
+            yield* asEvents(pieces);
             throw frame.status
               ? fromStatus(frame.status, label)
               : new ProviderError("provider_error", `${label} reported an error mid-answer: ${frame.message}`, true);
           }
           if (frame.usage) usage = frame.usage;
           if (frame.finishReason) finishReason = frame.finishReason;
-          text += frame.text;
+          if (frame.reasoning) {
+            sawOutput = true;
+            add({ kind: "reasoning", text: frame.reasoning });
+          }
+          if (frame.text) {
+            sawOutput = true;
+            think.push(frame.text).forEach(add);
+          }
         }
-        if (text) {
-          sawText = true;
-          yield { type: "delta", text };
-        }
-        if (sawText) arm(options.idleTimeoutMs, stalled);
+        yield* asEvents(pieces);
+        if (sawOutput) arm(options.idleTimeoutMs, stalled);
         if (sawDone) break reading;
       }
     } catch (error) {
@@ -130,6 +149,8 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
       // Stopping early (done, failure, consumer gone) releases the body and its socket.
       void reader.cancel().catch(() => {});
     }
+    // Whitespace or half a tag held back at the very end is still the provider's text.
+    yield* asEvents(think.end());
     if (!sawDone && !finishReason) {
       throw new ProviderError(
         "stream_truncated",
@@ -144,6 +165,10 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
     // Leaving early (client gone, consumer stopped) must close the upstream socket too.
     if (!watchdog.signal.aborted) watchdog.abort();
   }
+}
+
+function* asEvents(pieces: StreamPiece[]): Generator<UpstreamEvent> {
+  for (const piece of pieces) yield { type: piece.kind === "content" ? "delta" : "reasoning", text: piece.text };
 }
 
 function seconds(ms: number): string {

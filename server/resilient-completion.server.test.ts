@@ -71,8 +71,12 @@ const MESSAGES: ChatMessage[] = [
 // ---------------------------------------------------------------------------------------------
 // Scripted provider calls
 
-/** One provider call: the deltas it sends, then a finish, a thrown failure, or (neither) an empty end. */
+/**
+ * One provider call: its reasoning, the deltas it sends, then a finish, a thrown failure, or
+ * (neither) an empty end.
+ */
 interface Step {
+  reasoning?: string[];
   deltas?: string[];
   finish?: { finishReason: string; usage?: Usage };
   fail?: unknown;
@@ -94,6 +98,7 @@ function script(steps: Step[]) {
       yield* step.run(options);
       return;
     }
+    for (const text of step.reasoning ?? []) yield { type: "reasoning", text };
     for (const text of step.deltas ?? []) yield { type: "delta", text };
     if (step.fail !== undefined) throw step.fail;
     if (step.finish) yield { type: "finish", ...step.finish };
@@ -610,6 +615,96 @@ describe("resilientCompletion: mid-stream recovery", () => {
       steps: [{ deltas: ["partial"], fail: err("stream_stalled") }],
     });
     expect(names(events)).toEqual(["delta", "error"]);
+  });
+});
+
+describe("resilientCompletion: reasoning", () => {
+  /** What the client shows as reasoning: the reasoning after the last `reset`. */
+  const reasoning = (events: WireEvent[]) =>
+    dataOf(events.slice(names(events).lastIndexOf("reset") + 1), "reasoning")
+      .map((d) => d.text)
+      .join("");
+
+  it("passes reasoning through as reasoning events, in order, and never into the answer", async () => {
+    const { events } = await run({ steps: [{ reasoning: ["Hmm, ", "a counter"], deltas: ["Here"], ...done() }] });
+    expect(events).toEqual([
+      { event: "reasoning", data: { text: "Hmm, " } },
+      { event: "reasoning", data: { text: "a counter" } },
+      { event: "delta", data: { text: "Here" } },
+      { event: "done", data: { finishReason: "stop" } },
+    ]);
+    expect(answer(events)).toBe("Here");
+  });
+
+  it("a restart after reasoning only is announced by reset, so the reasoning shown is dropped", async () => {
+    const { events } = await run({
+      steps: [
+        { reasoning: ["first thoughts"], fail: err("stream_stalled") },
+        { reasoning: ["second thoughts"], deltas: ["ok"], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual(["reasoning", "retry", "reset", "reasoning", "delta", "done"]);
+    expect(reasoning(events)).toBe("second thoughts");
+    expect(answer(events)).toBe("ok");
+  });
+
+  it("a retry before anything arrived still needs no reset", async () => {
+    const { events } = await run({
+      steps: [{ fail: err("first_byte_timeout") }, { reasoning: ["r"], deltas: ["ok"], ...done() }],
+    });
+    expect(names(events)).toEqual(["retry", "reasoning", "delta", "done"]);
+  });
+
+  it("a restart after reasoning and text resets once, and a fallback after reasoning resets too", async () => {
+    const { events } = await run({
+      settings: { fallback: ["backup"], maxRetries: 1 },
+      steps: [
+        { reasoning: ["a"], deltas: ["par"], fail: err("stream_stalled") },
+        { reasoning: ["b"], fail: err("provider_bad_request", false) },
+        { reasoning: ["c"], deltas: ["full"], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual([
+      "reasoning",
+      "delta",
+      "retry",
+      "reset",
+      "reasoning",
+      "fallback",
+      "reset",
+      "reasoning",
+      "delta",
+      "done",
+    ]);
+    expect(reasoning(events)).toBe("c");
+    expect(answer(events)).toBe("full");
+  });
+
+  it("a continuation sends back only the answer as the assistant prefix, never the reasoning, and keeps the reasoning shown", async () => {
+    const { events, calls } = await run({
+      model: "resumer-model",
+      steps: [
+        { reasoning: ["thinking…"], deltas: ["Hel"], fail: err("stream_stalled") },
+        { deltas: ["lo"], ...done() },
+      ],
+    });
+    expect(names(events)).not.toContain("reset");
+    expect(lastMessage(calls[1])).toEqual({ role: "assistant", content: "Hel" });
+    expect(reasoning(events)).toBe("thinking…");
+    expect(answer(events)).toBe("Hello");
+  });
+
+  it("a continuation provider cut off while still reasoning restarts, with reset: there is no answer to continue", async () => {
+    const { events, calls } = await run({
+      model: "resumer-model",
+      steps: [
+        { reasoning: ["half a thought"], fail: err("stream_stalled") },
+        { reasoning: ["whole"], deltas: ["x"], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual(["reasoning", "retry", "reset", "reasoning", "delta", "done"]);
+    expect(calls[1].extraBody).toBeUndefined();
+    expect(lastMessage(calls[1])).toEqual({ role: "user", content: "Make it blue" });
   });
 });
 

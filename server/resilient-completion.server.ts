@@ -10,7 +10,9 @@
  * 2. otherwise → the next configured provider of KILN_FALLBACK (skipping the failed one);
  * 3. otherwise → `error` with the last failure's code.
  * After text was sent, a new attempt either continues from it (providers with `continuation`) or
- * restarts, announced by `reset` so the client drops the partial text.
+ * restarts, announced by `reset` so the client drops the partial text and the reasoning shown so far
+ * (a restart reasons afresh). Reasoning is passed on as it comes and never becomes part of the answer,
+ * nor of the prefix a continuation sends back.
  *
  * The budget (KILN_MAX_RETRIES) counts every retry of the request; each fallback adds one attempt.
  * So a request makes at most 1 + maxRetries + (fallback chain length) provider calls.
@@ -69,6 +71,7 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
   const chain = fallbackChain(options.target, providers, settings.fallback);
   let target = options.target;
   let sent = "";
+  let reasoned = false;
   let retriesLeft = settings.maxRetries;
 
   for (;;) {
@@ -92,6 +95,9 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
         if (event.type === "delta") {
           sent += event.text;
           yield { event: "delta", data: { text: event.text } };
+        } else if (event.type === "reasoning") {
+          reasoned = true;
+          yield { event: "reasoning", data: { text: event.text } };
         } else {
           yield { event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } };
           return;
@@ -132,9 +138,11 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
       };
       target = next;
     }
-    if (sent !== "" && !target.provider.continuation) {
+    // A continuation keeps the answer and the reasoning that led to it; a restart drops both.
+    if (sent !== "" ? !target.provider.continuation : reasoned) {
       yield { event: "reset", data: { reason: failure.code } };
       sent = "";
+      reasoned = false;
     }
   }
 }

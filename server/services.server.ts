@@ -1,17 +1,21 @@
 /**
  * The long-lived things the server builds once at start-up and hands to every request through
- * Remix's load context, so routes never build their own (one config, one client per provider).
+ * Remix's load context, so routes never build their own (one config, one client per provider, one
+ * model discovery).
  */
 import type { KilnConfig } from "./config.server";
 import type { ChatStore } from "./db/chat-store";
 import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
+import { createModelDiscovery, type ModelDiscovery } from "./model-discovery.server";
 import { OpenStreams } from "./open-streams";
 import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
 
 export interface KilnServices {
   config: KilnConfig;
   providers: ProviderFactory;
+  /** Each provider's models and health from its `GET /models`; main.ts starts and stops its refreshes. */
+  discovery: ModelDiscovery;
   logger: Logger;
   store: ChatStore;
   openStreams: OpenStreams;
@@ -22,9 +26,11 @@ export interface KilnServices {
 
 export function createServices(config: KilnConfig, logger: Logger, store: ChatStore): KilnServices {
   const openStreams = new OpenStreams();
+  const discovery = createModelDiscovery({ providers: config.providers, refreshMs: config.modelsRefreshMs, logger });
   return {
     config,
-    providers: createProviderFactory(config),
+    providers: createProviderFactory(config, discovery),
+    discovery,
     logger,
     store,
     openStreams,

@@ -16,15 +16,25 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
   const versions = useSelector(chat, (s) => s.context.versions);
   const draft = useSelector(chat, selectDraftReply);
   const connecting = useSelector(chat, (s) => s.matches({ active: "requesting" }));
+  // Only the streaming turn's reasoning is shown; the answer is what stays in the conversation.
+  const reasoning = useSelector(chat, (s) => (s.hasTag("active") ? s.context.reasoning : ""));
 
   return (
     <ol className="messages" aria-label="Conversation">
       {messages.map((message, index) => (
         <MessageItem key={index} message={message} version={versionNumberOf(versions, index)} />
       ))}
-      {connecting && (
+      {connecting && !reasoning && (
         <li className="message assistant pending" aria-label="Waiting for the answer">
           <span className="dots">Thinking</span>
+        </li>
+      )}
+      {reasoning && (
+        <li className="message assistant reasoning" data-testid="reasoning">
+          <details>
+            <summary>{draft ? "Reasoning" : "Thinking…"}</summary>
+            <p className="reasoning-text">{reasoning}</p>
+          </details>
         </li>
       )}
       {draft && (

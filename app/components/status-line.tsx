@@ -20,6 +20,8 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
   const turn = useSelector(chat, (s) => s.context.turn);
   const retry = useSelector(chat, (s) => s.context.retry);
   const size = useSelector(chat, (s) => s.context.draft.length || lastAnswerLength(s.context.messages));
+  // A reasoning model is thinking before it answers: no longer connecting, not yet writing.
+  const thinking = useSelector(chat, (s) => s.context.reasoning !== "");
   const error = useSelector(chat, (s) => s.context.error);
   const model = useSelector(chat, (s) => s.context.model);
   const now = useNow(active);
@@ -40,11 +42,12 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
           </span>
         )}
         {turn.autoFix && active && <span className="status-note">Fixing the error automatically… </span>}
-        {phase === "connecting" && (
+        {phase === "connecting" && !thinking && (
           <>
             Connecting to {current}… {elapsed}
           </>
         )}
+        {phase === "connecting" && thinking && <>Thinking… {elapsed}</>}
         {phase === "writing" && (
           <>
             Writing… {elapsed} · {formatSize(size)}

@@ -3,6 +3,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseDirectives, startFakeProvider, type FakeProvider } from "./fake-provider";
 import { fakeReply } from "./fake-reply";
+import { recordedStreams } from "./provider-streams";
 
 let fake: FakeProvider;
 let client: OpenAI;
@@ -303,6 +304,60 @@ describe("fake provider", () => {
     }
   });
 
+  it("reasons for reasoning-ms before the content, in reasoning_content deltas with null content", async () => {
+    const started = Date.now();
+    const response = await chat("timer [fake:reasoning-ms=400][fake:reply=no-code]");
+    const { events } = await readEvents(response);
+    const [request] = fake.requests;
+    const deltas = events.filter((data) => data !== "[DONE]").map((data) => JSON.parse(data).choices[0].delta);
+    const firstContent = deltas.findIndex((delta) => delta.content);
+    expect(deltas.slice(0, firstContent).every((delta) => delta.reasoning_content && !delta.content)).toBe(true);
+    expect(deltas[0]).toMatchObject({ role: "assistant", content: null });
+    expect(deltas.map((delta) => delta.reasoning_content ?? "").join("")).toBe(request.reasoningText);
+    expect(request.reasoningText.length).toBeGreaterThan(0);
+    expect(contentOf(events)).toBe(fakeReply("no-code"));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it("opens the content with a <think> block when think, split over several chunks like any text", async () => {
+    const { events } = await readEvents(await chat("timer [fake:think][fake:reply=no-code]"));
+    const [request] = fake.requests;
+    expect(contentOf(events)).toBe(request.replyText);
+    expect(request.replyText).toBe(`<think>${request.reasoningText}</think>\n\n${fakeReply("no-code")}`);
+    expect(request.reasoningText).toContain("```tsx");
+    expect(events.some((data) => data.includes('"content":"<think>"'))).toBe(false);
+  });
+
+  it("does not think again when continuing its own answer", async () => {
+    const reply = fakeReply("no-code");
+    const messages = [
+      { role: "user", content: "timer [fake:think][fake:reasoning-ms=100][fake:reply=no-code]" },
+      { role: "assistant", content: reply.slice(0, 20) },
+    ];
+    const { events } = await readEvents(await chat("", { messages }));
+    expect(contentOf(events)).toBe(reply.slice(20));
+    expect(fake.requests[0].reasoningText).toBe("");
+  });
+
+  it("replays a recorded provider body byte for byte, in chunk-byte writes when asked", async () => {
+    const [stream] = recordedStreams().filter((s) => s.file === "openrouter-comments.sse");
+    const whole = await chat("[fake:replay=openrouter-comments.sse]");
+    expect(whole.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(stream.body)).toBe(true);
+    const { raw, reads } = await readEvents(await chat("[fake:replay=openrouter-comments.sse][fake:chunk=byte]"));
+    expect(raw).toBe(stream.body.toString("utf8"));
+    expect(reads).toBeGreaterThan(1000);
+    expect(fake.requests[1]).toMatchObject({ status: 200, finished: true, replyText: "" });
+  });
+
+  it("refuses to replay a recording that is not there, naming where it looked", async () => {
+    const response = await chat("[fake:replay=no-such-provider.sse]");
+    expect(response.status).toBe(400);
+    const { error } = await response.json();
+    expect(error.code).toBe("fake_replay_missing");
+    expect(error.message).toContain("provider-streams");
+  });
+
   it("refuses unknown directives with a 400 so a typo cannot pass silently", async () => {
     const response = await chat("timer [fake:stal-after=3]");
     expect(response.status).toBe(400);
@@ -336,6 +391,12 @@ describe("parseDirectives", () => {
       malformed: 2,
       invalid: [],
     });
+    expect(parseDirectives("[fake:reasoning-ms=3000][fake:think][fake:replay=groq-usage.sse]")).toEqual({
+      reasoningMs: 3000,
+      think: true,
+      replay: "groq-usage.sse",
+      invalid: [],
+    });
     expect(parseDirectives("no directives here")).toEqual({ invalid: [] });
   });
 
@@ -347,5 +408,10 @@ describe("parseDirectives", () => {
       "[fake:reply=poem]",
       "[fake:nope]",
     ]);
+    expect(
+      parseDirectives(
+        "[fake:replay=../etc/passwd.sse][fake:replay=a/b.sse][fake:replay=x.json][fake:replay][fake:reasoning-ms=0]",
+      ).invalid,
+    ).toHaveLength(5);
   });
 });

@@ -5,9 +5,15 @@
  * `[fake:NAME=VALUE]` tokens in the last user message. The prompt is the only thing that crosses
  * from a test through Kiln to the provider, so this works even when Kiln runs in another process;
  * such tests read what the fake saw from `GET /__fake/requests`.
+ *
+ * It also replays real providers' recorded response bodies byte for byte (`[fake:replay=FILE]`), from
+ * the provider-streams folder of the shared folder CI puts beside the repository.
  */
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { fakeReply, isFakeReplyName } from "./fake-reply";
 
@@ -46,6 +52,12 @@ export interface FakeDirectives {
   firstTokenMs?: number;
   tps?: number;
   reply?: string;
+  /** Milliseconds of `reasoning_content` deltas (DeepSeek's field) before the content. */
+  reasoningMs?: number;
+  /** A `<think>…</think>` block opens the content, as DeepSeek R1 on Together or Groq sends it. */
+  think?: boolean;
+  /** A recorded real provider body (a file of the provider-streams folder), replayed byte for byte; `chunk` applies. */
+  replay?: string;
   /** Directives with an unknown name or a bad value; the fake refuses the request with a 400. */
   invalid: string[];
 }
@@ -62,6 +74,8 @@ export interface RecordedRequest {
   replyText: string;
   /** The content written so far; shorter than `replyText` when the stream was cut. */
   sentText: string;
+  /** The reasoning the fake streams: its `reasoning_content` deltas, or the inside of its `<think>` block. */
+  reasoningText: string;
   status: number;
   closedByClient: boolean;
   finished: boolean;
@@ -82,6 +96,9 @@ export interface FakeProvider {
   close(): Promise<void>;
 }
 
+/** The recorded bodies of real providers (with their expected.json); beside the repository, not in it. */
+export const PROVIDER_STREAMS_DIR = resolve(fileURLToPath(new URL("../..", import.meta.url)), "../shared/provider-streams");
+
 const DEFAULT_MODELS = ["fake-coder", "fake-coder-large"];
 const DEFAULT_WAIT_MS = 5_000;
 
@@ -91,8 +108,8 @@ const DEFAULT_WAIT_MS = 5_000;
 const DIRECTIVE = /\[fake:([a-z][a-z-]*)(?:=([^\]]*))?\]/gi;
 
 type Setter = (d: FakeDirectives, value: string | undefined) => boolean;
-type FlagKey = "crlf" | "comments" | "noDone" | "noDoneAfterFinish";
-type CountKey = "retryAfter" | "failTimes" | "stallAfter" | "resetAfter" | "firstByteMs" | "firstTokenMs" | "tps";
+type FlagKey = "crlf" | "comments" | "noDone" | "noDoneAfterFinish" | "think";
+type CountKey = "retryAfter" | "failTimes" | "stallAfter" | "resetAfter" | "firstByteMs" | "firstTokenMs" | "tps" | "reasoningMs";
 
 const toCount = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined);
 
@@ -152,6 +169,14 @@ const SETTERS: Record<string, Setter> = {
   reply: (d, value) => {
     if (value === undefined || !isFakeReplyName(value)) return false;
     d.reply = value;
+    return true;
+  },
+  "reasoning-ms": count("reasoningMs", 1),
+  think: flag("think"),
+  // A file name only: a directive must not read anything outside the folder.
+  replay: (d, value) => {
+    if (value === undefined || !/^[\w-][\w.-]*\.sse$/.test(value)) return false;
+    d.replay = value;
     return true;
   },
 };
@@ -327,9 +352,33 @@ interface Pacing {
   firstTokenMs: number;
 }
 
+/**
+ * What the fake thinks when asked to reason. The sketch in it is code the app must never run: the
+ * code view and the preview read the answer, and reasoning is never part of it.
+ */
+export const FAKE_REASONING = `The user wants a small React app. A first sketch could be:
+\`\`\`tsx
+export default function Sketch() {
+  return <p>only a sketch</p>;
+}
+\`\`\`
+Better: one complete App.tsx with state, lucide icons and Tailwind classes — 集中, 🍅.
+`;
+
+/** How often `reasoning-ms` sends a reasoning delta: well inside any idle timeout. */
+const REASONING_INTERVAL_MS = 50;
+
+/** The `reasoning_content` deltas of `reasoning-ms`: FAKE_REASONING's tokens, over again if need be. */
+function reasoningPieces(ms: number | undefined): string[] {
+  if (!ms) return [];
+  const tokens = splitIntoTokens(FAKE_REASONING);
+  return Array.from({ length: Math.max(1, Math.ceil(ms / REASONING_INTERVAL_MS)) }, (_, i) => tokens[i % tokens.length]);
+}
+
 /** The SSE response for a chat request, as steps; pure so the whole shape is decided up front. */
 function planStream(
   reply: string,
+  reasoning: string[],
   directives: FakeDirectives,
   pacing: Pacing,
   meta: { id: string; created: number; model: string; usage?: { prompt_tokens: number } },
@@ -378,10 +427,15 @@ function planStream(
   };
 
   if (firstTokenMs > 0) steps.push({ kind: "wait", ms: firstTokenMs });
+  // DeepSeek's shape: reasoning with `content: null`, then the content with no reasoning field.
+  for (const [i, piece] of reasoning.entries()) {
+    frame(chunk(i === 0 ? { role: "assistant", content: null, reasoning_content: piece } : { reasoning_content: piece }, null));
+    steps.push({ kind: "wait", ms: REASONING_INTERVAL_MS });
+  }
   for (const [i, piece] of pieces.entries()) {
     if (faultEnds(i)) return steps;
     if (i > 0 && tps > 0) steps.push({ kind: "wait", ms: 1000 / tps });
-    frame(chunk(i === 0 ? { role: "assistant", content: piece } : { content: piece }, null), piece);
+    frame(chunk(i === 0 && reasoning.length === 0 ? { role: "assistant", content: piece } : { content: piece }, null), piece);
   }
   if (faultEnds(pieces.length) || directives.noDone) return steps;
   frame(chunk({}, "stop"));
@@ -440,8 +494,8 @@ function write(res: http.ServerResponse, bytes: Uint8Array): Promise<void> {
  * Writes `text`, in `chunk`-byte pieces when asked. Yielding to the event loop between pieces lets
  * each one leave in its own TCP segment, so clients really see split UTF-8 characters and lines.
  */
-async function writeText(res: http.ServerResponse, text: string, chunk: number | undefined, signal: AbortSignal) {
-  const bytes = Buffer.from(text, "utf8");
+async function writeText(res: http.ServerResponse, text: string | Uint8Array, chunk: number | undefined, signal: AbortSignal) {
+  const bytes = typeof text === "string" ? Buffer.from(text, "utf8") : text;
   if (!chunk) return write(res, bytes);
   for (let start = 0; start < bytes.length && !signal.aborted; start += chunk) {
     await write(res, bytes.subarray(start, start + chunk));
@@ -514,6 +568,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       directives: { invalid: [] },
       replyText: "",
       sentText: "",
+      reasoningText: "",
       status: 0,
       closedByClient: false,
       finished: false,
@@ -577,7 +632,13 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         }),
       );
     }
-    record.replyText = remainderAfterPrefix(fakeReply(directives.reply), body.messages);
+    const answer = remainderAfterPrefix(fakeReply(directives.reply), body.messages);
+    // A model continuing its own answer does not think again.
+    const fresh = body.messages[body.messages.length - 1].role !== "assistant";
+    const reasoning = fresh ? reasoningPieces(directives.reasoningMs) : [];
+    const think = fresh && directives.think ? `\n${FAKE_REASONING}` : "";
+    record.replyText = think ? `<think>${think}</think>\n\n${answer}` : answer;
+    record.reasoningText = reasoning.join("") + think;
 
     const attempt = (attempts.get(prompt) ?? 0) + 1;
     attempts.set(prompt, attempt);
@@ -589,6 +650,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const headers: http.OutgoingHttpHeaders = { "X-Fake-Request-Id": String(record.id) };
     if (effective.retryAfter !== undefined) headers["Retry-After"] = String(effective.retryAfter);
     if (effective.status) return reply(effective.status, errorBody(effective.status), headers);
+    if (effective.replay) return replay(effective.replay, effective.chunk, headers);
 
     const meta = {
       id: `chatcmpl-fake-${record.id}`,
@@ -623,18 +685,11 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
 
     const includeUsage = body.stream_options?.include_usage === true;
-    const steps = planStream(record.replyText, effective, pacing, {
+    const steps = planStream(record.replyText, reasoning, effective, pacing, {
       ...meta,
       usage: includeUsage ? meta.usage : undefined,
     });
-    record.status = 200;
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache",
-      Connection: "keep-alive",
-      ...headers,
-    });
-    res.flushHeaders();
+    startEventStream(headers);
     const chunk = effective.chunk === "byte" ? 1 : effective.chunk;
     for (const step of steps) {
       if (controller.signal.aborted) return;
@@ -651,6 +706,39 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     if (controller.signal.aborted) return;
     record.finished = true;
     res.end();
+
+    function startEventStream(headers: http.OutgoingHttpHeaders) {
+      record.status = 200;
+      res.writeHead(200, {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache",
+        Connection: "keep-alive",
+        ...headers,
+      });
+      res.flushHeaders();
+    }
+
+    /** A real provider's recorded body, byte for byte, in `chunk`-byte writes when asked. */
+    async function replay(file: string, chunk: FakeDirectives["chunk"], headers: http.OutgoingHttpHeaders) {
+      const path = resolve(PROVIDER_STREAMS_DIR, file);
+      if (!existsSync(path)) {
+        return reply(
+          400,
+          errorBody(400, {
+            code: "fake_replay_missing",
+            message: `No recorded stream ${path}: the shared provider-streams folder must sit beside the repository.`,
+          }),
+        );
+      }
+      // What the recording holds is in expected.json beside it, not the fake's own reply.
+      record.replyText = "";
+      record.reasoningText = "";
+      startEventStream(headers);
+      await writeText(res, readFileSync(path), chunk === "byte" ? 1 : chunk, controller.signal);
+      if (controller.signal.aborted) return;
+      record.finished = true;
+      res.end();
+    }
   }
 
   function control(req: http.IncomingMessage, res: http.ServerResponse, path: string) {

@@ -4,10 +4,12 @@ import { parseWireEvent, type WireEvent } from "../../machines/wire-events";
 
 export interface ReadStream {
   events: WireEvent[];
-  /** Event names in order, deltas collapsed to one "delta" per run, for readable assertions. */
+  /** Event names in order, deltas (and reasoning) collapsed to one per run, for readable assertions. */
   sequence: string[];
   /** The answer: the delta texts after the last `reset`. */
   text: string;
+  /** The reasoning shown: the reasoning texts after the last `reset`. */
+  reasoning: string;
   /** Raw comment lines seen (keep-alive pings). */
   comments: string[];
 }
@@ -32,10 +34,16 @@ export async function readSse(response: Response, onEvent?: (event: WireEvent) =
 export function summarize(events: WireEvent[], comments: string[] = []): ReadStream {
   const sequence: string[] = [];
   let text = "";
+  let reasoning = "";
   for (const event of events) {
-    if (event.event !== "delta" || sequence.at(-1) !== "delta") sequence.push(event.event);
-    if (event.event === "reset") text = "";
+    const run = event.event === "delta" || event.event === "reasoning";
+    if (!run || sequence.at(-1) !== event.event) sequence.push(event.event);
+    if (event.event === "reset") {
+      text = "";
+      reasoning = "";
+    }
     if (event.event === "delta") text += event.data.text;
+    if (event.event === "reasoning") reasoning += event.data.text;
   }
-  return { events, sequence, text, comments };
+  return { events, sequence, text, reasoning, comments };
 }
