@@ -2,7 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
-import { backendAiRefusal, tokenExpiry } from "./backend-ai-errors";
+import { backendAiRefusal, tokenExpiry, tokenExpiryWarning } from "./backend-ai-errors";
 import { keepErrorBodies } from "./keep-error-bodies";
 import { toProviderError } from "./provider-error.server";
 
@@ -102,5 +102,20 @@ describe("tokenExpiry (warning before a Backend.AI token expires)", () => {
     expect(tokenExpiry(jwt({ sub: "me" }))).toBeUndefined();
     expect(tokenExpiry("a.!!!.c")).toBeUndefined();
     expect(tokenExpiry(undefined)).toBeUndefined();
+  });
+});
+
+describe("tokenExpiryWarning (what the server logs at start-up)", () => {
+  const jwt = (exp: number) =>
+    ["eyJhbGciOiJIUzI1NiJ9", Buffer.from(JSON.stringify({ exp })).toString("base64url"), "sig"].join(".");
+  const now = Date.parse("2026-12-01T00:00:00Z");
+
+  it("warns when the token has expired, or expires within a week, and not before", () => {
+    expect(tokenExpiryWarning("Backend.AI", jwt(now / 1000 - 60), now)).toMatch(
+      /^Backend.AI's token expired at 2026-11-30T23:59:00.000Z/,
+    );
+    expect(tokenExpiryWarning("Backend.AI", jwt(now / 1000 + 2 * 86400), now)).toMatch(/expires at 2026-12-03/);
+    expect(tokenExpiryWarning("Backend.AI", jwt(now / 1000 + 30 * 86400), now)).toBeUndefined();
+    expect(tokenExpiryWarning("Backend.AI", "opaque-token", now)).toBeUndefined();
   });
 });

@@ -74,3 +74,16 @@ export function tokenExpiry(token: string | undefined): Date | undefined {
     return undefined;
   }
 }
+
+const WARN_BEFORE_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A warning for the operator when a provider's token (a JWT) has expired or expires within a week. */
+export function tokenExpiryWarning(providerLabel: string, token: string | undefined, now = Date.now()): string | undefined {
+  const expiry = tokenExpiry(token);
+  if (!expiry) return undefined;
+  const when = expiry.toISOString();
+  if (expiry.getTime() <= now)
+    return `${providerLabel}'s token expired at ${when}: issue a new one and set it, or every request will be refused.`;
+  if (expiry.getTime() - now < WARN_BEFORE_MS) return `${providerLabel}'s token expires at ${when}: issue a new one before then.`;
+  return undefined;
+}

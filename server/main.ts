@@ -11,6 +11,7 @@ import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";
 import { shutDownGracefully } from "./shutdown.server";
+import { tokenExpiryWarning } from "./backend-ai-errors";
 
 const production = process.env.NODE_ENV === "production";
 
@@ -42,6 +43,11 @@ const app = createKilnApp({ services, vite, build });
 
 // In the background: pages show the configured lists until the first answers are in.
 services.discovery.start();
+// A JWT token says when it expires: tell the operator before requests start failing.
+for (const provider of config.providers) {
+  const warning = tokenExpiryWarning(provider.label, provider.apiKey);
+  if (warning) logger.warn({ provider: provider.id }, warning);
+}
 const server = app.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
