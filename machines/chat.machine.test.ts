@@ -208,6 +208,61 @@ describe("streaming an answer", () => {
   });
 });
 
+describe("an answer cut off at the model's output limit", () => {
+  const cutOff = (attempt: number): ChatStreamEvent => ({ type: "server.continue", data: { attempt, reason: "length" } });
+  const truncated: WireError = {
+    code: "answer_truncated",
+    message: "The answer was cut off at the model's output limit before its code was complete; the partial code is kept.",
+    retryable: true,
+  };
+
+  it("keeps the draft through a continue: the following deltas extend the same answer", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("```tsx\nexport default function App() {\n"));
+    chat.request.push(cutOff(1));
+    expect(chat.snapshot.matches({ active: "streaming" })).toBe(true);
+    expect(chat.context.turn?.continuation).toBe(1);
+    chat.request.push(delta("  return null;\n}\n```"));
+    chat.request.push(done());
+    expect(chat.context.messages.at(-1)).toEqual({
+      role: "assistant",
+      content: "```tsx\nexport default function App() {\n  return null;\n}\n```",
+      state: "complete",
+    });
+    expect(chat.context.versions).toHaveLength(1);
+  });
+
+  it("counts a continue as activity: the silence limit starts again", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("```tsx\n"));
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    chat.request.push(cutOff(1));
+    vi.advanceTimersByTime(SILENCE_MS - 1);
+    expect(chat.snapshot.matches("active")).toBe(true);
+  });
+
+  it("answer_truncated keeps the partial answer, marked failed, with Retry offered", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(delta("```tsx\nexport default"));
+    chat.request.push(cutOff(1));
+    chat.request.push(delta(" function App() {"));
+    chat.request.push({ type: "server.error", data: truncated });
+    expect(chat.snapshot.value).toBe("error");
+    expect(chat.context.error).toEqual(truncated);
+    expect(chat.context.messages.at(-1)).toEqual({
+      role: "assistant",
+      content: "```tsx\nexport default function App() {",
+      state: "failed",
+    });
+    expect(chat.snapshot.hasTag("recoverable")).toBe(true);
+    expect(chat.snapshot.can({ type: "RETRY" })).toBe(true);
+  });
+});
+
 describe("a finished answer", () => {
   it("becomes a complete message, and its closed code block a new version the preview runs", () => {
     const chat = startChat();

@@ -45,6 +45,8 @@ export interface TurnProgress {
   fellBackFrom?: string;
   /** The preview asked for this turn by itself, to fix an error of the version it ran. */
   autoFix?: boolean;
+  /** The answer hit the model's output limit and the server asked for the rest: the latest `continue`'s attempt. */
+  continuation?: number;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -233,6 +235,11 @@ export const chatMachine = setup({
         turn: context.turn.firstDeltaAt ? context.turn : { ...context.turn, firstDeltaAt: Date.now() },
       };
     }),
+    // The answer goes on where it was cut off: the draft stays, only the status says so.
+    recordContinuation: assign(({ context, event }) => {
+      assertEvent(event, "server.continue");
+      return context.turn ? { turn: { ...context.turn, continuation: event.data.attempt } } : {};
+    }),
     appendReasoning: assign(({ context, event }) => {
       assertEvent(event, "server.reasoning");
       return context.turn ? { reasoning: context.reasoning + event.data.text } : {};
@@ -338,6 +345,7 @@ export const chatMachine = setup({
             "server.delta": { target: "streaming", reenter: true, actions: "appendDelta" },
             "server.reasoning": { target: "streaming", reenter: true, actions: "appendReasoning" },
             "server.ping": { target: "streaming", reenter: true },
+            "server.continue": { target: "streaming", reenter: true, actions: "recordContinuation" },
           },
         },
         retrying: {
@@ -359,6 +367,7 @@ export const chatMachine = setup({
         "server.retry": { target: ".retrying", actions: "recordServerRetry" },
         "server.fallback": { actions: "recordFallback" },
         "server.reset": { actions: "clearDraft" },
+        "server.continue": { actions: "recordContinuation" },
         "server.done": { target: "done", actions: "finishTurn" },
         "server.error": [
           { guard: "serverIsLeaving", target: ".retrying", actions: "scheduleReconnect" },

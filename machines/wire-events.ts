@@ -17,6 +17,11 @@ export const fallbackData = z.object({
   model: z.string().optional(),
 });
 export const resetData = z.object({ reason: z.string() });
+/**
+ * The answer hit the output-token limit and the server asks the model for the rest; the following
+ * deltas continue the same answer (no reset).
+ */
+export const continueData = z.object({ attempt: z.number(), reason: z.string() });
 export const usageData = z.object({
   promptTokens: z.number().optional(),
   completionTokens: z.number().optional(),
@@ -32,6 +37,7 @@ export const wireEventSchemas = {
   retry: retryData,
   fallback: fallbackData,
   reset: resetData,
+  continue: continueData,
   done: doneData,
   error: errorData,
 } as const;

@@ -8,12 +8,14 @@ import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machin
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import { parseChatRequest, type ChatRequest } from "./chat-request";
 import { clientKey } from "./client-key";
+import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
 import type { StoredMessageState } from "./db/chat-store";
 import type { ResolvedModel } from "./provider-factory.server";
 import { crossSiteRefusal, refusal } from "./refusal.server";
 import { resilientCompletion, type AttemptStats } from "./resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
+import { SYSTEM_PROMPT } from "./system-prompt";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
@@ -26,7 +28,10 @@ async function admitChatRequest(
   request: Request,
   services: KilnServices,
   client: { ip: string },
-): Promise<{ ok: false; response: Response } | { ok: true; chat: ChatRequest; target: ResolvedModel }> {
+): Promise<
+  | { ok: false; response: Response }
+  | { ok: true; chat: ChatRequest; target: ResolvedModel; context: Extract<ContextResult, { ok: true }> }
+> {
   const refuse = (response: Response) => ({ ok: false as const, response });
   if (request.method !== "POST") {
     return refuse(refusal(405, "method_not_allowed", "Use POST to send a chat request.", { Allow: "POST" }));
@@ -69,7 +74,14 @@ async function admitChatRequest(
   if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
   const resolved = services.providers.resolve(parsed.value.model);
   if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
-  return { ok: true, chat: parsed.value, target: resolved.value };
+  const context = buildContext({
+    systemPrompt: SYSTEM_PROMPT,
+    messages: parsed.value.messages,
+    limits: resolved.value.limits ?? DEFAULT_MODEL_LIMITS,
+  });
+  // 413, not 400: the request is well formed, its content is too large for the model (docs/errors.md).
+  if (!context.ok) return refuse(refusal(413, context.code, context.message));
+  return { ok: true, chat: parsed.value, target: resolved.value, context };
 }
 
 /** Who is asking: their address (rate limits) and a signal that fires when they disconnect. */
@@ -82,7 +94,7 @@ export async function relayChat(request: Request, services: KilnServices, client
   const { config, providers, logger } = services;
   const admitted = await admitChatRequest(request, services, client);
   if (!admitted.ok) return admitted.response;
-  const { chat, target } = admitted;
+  const { chat, target, context } = admitted;
   const requestId = randomUUID();
   let turn: SavedTurn | undefined;
   if (chat.chatId) {
@@ -116,6 +128,9 @@ export async function relayChat(request: Request, services: KilnServices, client
     requestId,
     chatId: chat.chatId,
     messages: chat.messages.length,
+    promptTokens: context.promptTokens,
+    maxTokens: context.maxTokens,
+    droppedMessages: context.droppedMessages,
     firstDeltaMs: undefined as number | undefined,
     bytes: 0,
     reasoningBytes: 0,
@@ -158,7 +173,8 @@ export async function relayChat(request: Request, services: KilnServices, client
         for await (const event of resilientCompletion({
           target,
           providers,
-          messages: chat.messages,
+          messages: context.conversation,
+          maxTokens: context.maxTokens,
           signal: upstream.signal,
           settings: config,
           stats,

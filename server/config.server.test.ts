@@ -62,6 +62,7 @@ describe("loadConfig: defaults", () => {
       firstByteTimeoutMs: 30_000,
       idleTimeoutMs: 30_000,
       maxRetries: 3,
+      maxContinuations: 2,
       databaseUrl: "file:./data/kiln.db",
       port: 3000,
       host: "127.0.0.1",
@@ -308,6 +309,46 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     expect(provider(config, "vllm").discover).toBeUndefined();
   });
 
+  it("reads a model's context window and output limit from its entry, leaving a bare id to the defaults", () => {
+    const config = loadConfig(
+      withFile(),
+      providersFile([
+        {
+          id: "vllm",
+          baseURL: "http://10.0.0.5:8000/v1",
+          models: [{ id: "small", contextWindow: 16_384, maxOutputTokens: 4_096 }, "plain"],
+        },
+      ]),
+    );
+    expect(provider(config, "vllm").models).toEqual([
+      { id: "small", label: "small", contextWindow: 16_384, maxOutputTokens: 4_096 },
+      { id: "plain", label: "plain" },
+    ]);
+  });
+
+  it("gives Together's built-in models their known context windows", () => {
+    const together = provider(loadConfig({ TOGETHER_API_KEY: "k" }, noFiles), "together");
+    for (const model of together.models) {
+      expect(model.contextWindow).toBeGreaterThanOrEqual(131_072);
+      expect(model.maxOutputTokens).toBeLessThan(model.contextWindow!);
+    }
+  });
+
+  it("refuses a model whose output limit is not smaller than its context window, or a limit that is no whole number", () => {
+    const tooBig = configError(
+      withFile(),
+      providersFile([
+        { id: "x", baseURL: "https://x.example.com/v1", models: [{ id: "m", contextWindow: 4_096, maxOutputTokens: 8_192 }] },
+      ]),
+    );
+    expect(tooBig.message).toContain("maxOutputTokens must be smaller than contextWindow");
+    const fraction = configError(
+      withFile(),
+      providersFile([{ id: "x", baseURL: "https://x.example.com/v1", models: [{ id: "m", contextWindow: "32k" }] }]),
+    );
+    expect(fraction.message).toContain("providers.0.models.0");
+  });
+
   it("stops with one line naming KILN_PROVIDERS and the bad field when the file breaks the schema", () => {
     const missingModels = configError(withFile(), providersFile([{ id: "x", baseURL: "https://x.example.com/v1", models: [] }]));
     expect(missingModels.message).toMatch(/^KILN_PROVIDERS /);
@@ -365,6 +406,9 @@ describe("loadConfig: numbers, URLs and names", () => {
     ["PORT", "http"],
     ["KILN_MAX_RETRIES", "-1"],
     ["KILN_MAX_RETRIES", "11"],
+    ["KILN_MAX_CONTINUATIONS", "-1"],
+    ["KILN_MAX_CONTINUATIONS", "6"],
+    ["KILN_MAX_CONTINUATIONS", "1.5"],
     ["KILN_MAX_BODY_BYTES", "lots"],
     ["KILN_PREVIEW_TIMEOUT_MS", "-1"],
     ["LOG_LEVEL", "verbose"],
@@ -378,6 +422,7 @@ describe("loadConfig: numbers, URLs and names", () => {
         KILN_IDLE_TIMEOUT_MS: "1500",
         KILN_FIRST_BYTE_TIMEOUT_MS: "2500",
         KILN_MAX_RETRIES: "0",
+        KILN_MAX_CONTINUATIONS: "5",
         KILN_MAX_BODY_BYTES: "2048",
         PORT: "8080",
         HOST: "0.0.0.0",
@@ -388,6 +433,7 @@ describe("loadConfig: numbers, URLs and names", () => {
       idleTimeoutMs: 1500,
       firstByteTimeoutMs: 2500,
       maxRetries: 0,
+      maxContinuations: 5,
       maxBodyBytes: 2048,
       port: 8080,
       host: "0.0.0.0",

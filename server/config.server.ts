@@ -14,16 +14,27 @@ export const HELICONE_TOGETHER_BASE_URL = "https://together.helicone.ai/v1";
  * list still has them, and the whole list while Together's cannot be read.
  */
 export const TOGETHER_MODELS: ModelEntry[] = [
-  { id: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", label: "Qwen3 Coder 480B" },
-  { id: "moonshotai/Kimi-K2-Instruct-0905", label: "Kimi K2" },
-  { id: "deepseek-ai/DeepSeek-V3", label: "DeepSeek V3" },
-  { id: "meta-llama/Llama-3.3-70B-Instruct-Turbo", label: "Llama 3.3 70B" },
+  // Context windows as Together serves them; output limits kept below the models' own, which leave
+  // most of the window to the prompt anyway.
+  {
+    id: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8",
+    label: "Qwen3 Coder 480B",
+    contextWindow: 262_144,
+    maxOutputTokens: 16_384,
+  },
+  { id: "moonshotai/Kimi-K2-Instruct-0905", label: "Kimi K2", contextWindow: 262_144, maxOutputTokens: 16_384 },
+  { id: "deepseek-ai/DeepSeek-V3", label: "DeepSeek V3", contextWindow: 131_072, maxOutputTokens: 8_192 },
+  { id: "meta-llama/Llama-3.3-70B-Instruct-Turbo", label: "Llama 3.3 70B", contextWindow: 131_072, maxOutputTokens: 8_192 },
 ];
 
 export interface ModelEntry {
   /** The id the browser picks and the provider receives. */
   id: string;
   label: string;
+  /** Tokens of prompt and answer together; unset: DEFAULT_MODEL_LIMITS (server/context-builder.ts). */
+  contextWindow?: number;
+  /** Most tokens of one answer (`max_tokens`); unset: the default. */
+  maxOutputTokens?: number;
 }
 
 export interface ProviderConfig {
@@ -68,6 +79,8 @@ export interface KilnConfig {
   backoffMaxMs: number;
   /** A provider's Retry-After longer than this is not waited out (Kiln falls back or reports it). */
   maxRetryAfterMs: number;
+  /** Requests for the rest of an answer cut off at the output-token limit with its code still open. */
+  maxContinuations: number;
   /** On SIGTERM, how long open streams may run on before they are ended with a retryable error. */
   drainMs: number;
   /** Client IPs come from X-Forwarded-For / X-Forwarded-Host only when Kiln runs behind a proxy that sets them. */
@@ -151,6 +164,12 @@ const envSchema = z.object({
     .min(0, "must be 0 or more")
     .max(10, "must be at most 10")
     .default(3),
+  KILN_MAX_CONTINUATIONS: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(5, "must be at most 5")
+    .default(2),
   KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
   KILN_DRAIN_MS: positiveInt(10_000),
   KILN_TRUST_PROXY: z
@@ -200,7 +219,25 @@ const providersFileSchema = z.object({
         continuation: z.boolean().default(false),
         /** Without it, the models are the ones the provider's `GET /models` lists. */
         models: z
-          .array(z.union([z.string().min(1), z.object({ id: z.string().min(1), label: z.string().optional() })]))
+          .array(
+            z.union([
+              z.string().min(1),
+              z
+                .object({
+                  id: z.string().min(1),
+                  label: z.string().optional(),
+                  contextWindow: z.number().int().positive().optional(),
+                  maxOutputTokens: z.number().int().positive().optional(),
+                })
+                .strict()
+                .refine(
+                  (model) => !model.contextWindow || !model.maxOutputTokens || model.maxOutputTokens < model.contextWindow,
+                  {
+                    message: "maxOutputTokens must be smaller than contextWindow",
+                  },
+                ),
+            ]),
+          )
           .min(1, "must list at least one model, or be left out to list the provider's own")
           .optional(),
       })
@@ -257,6 +294,7 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     backoffBaseMs: vars.KILN_RETRY_BASE_MS,
     backoffMaxMs: vars.KILN_RETRY_MAX_MS,
     maxRetryAfterMs: vars.KILN_MAX_RETRY_AFTER_MS,
+    maxContinuations: vars.KILN_MAX_CONTINUATIONS,
     maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
     drainMs: vars.KILN_DRAIN_MS,
     trustProxy: vars.KILN_TRUST_PROXY,
@@ -385,7 +423,7 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
       headers: entry.headers,
       continuation: entry.continuation,
       models: (entry.models ?? []).map((model) =>
-        typeof model === "string" ? { id: model, label: model } : { id: model.id, label: model.label ?? model.id },
+        typeof model === "string" ? { id: model, label: model } : { ...model, label: model.label ?? model.id },
       ),
       ...(entry.models ? {} : { discover: "all" as const }),
       available: !missingKey,

@@ -64,6 +64,21 @@ describe("parseModelList: what a GET /models answer lists", () => {
     ]);
   });
 
+  it("takes a model's context window where the provider says it: Together's context_length, vLLM's max_model_len", () => {
+    const body = {
+      data: [
+        { id: "together-model", context_length: 131_072 },
+        { id: "vllm-model", object: "model", max_model_len: 16_384 },
+        { id: "silent-model", context_length: "big" },
+      ],
+    };
+    expect(parseModelList(body)).toEqual([
+      { id: "together-model", label: "together-model", contextWindow: 131_072 },
+      { id: "vllm-model", label: "vllm-model", contextWindow: 16_384 },
+      { id: "silent-model", label: "silent-model" },
+    ]);
+  });
+
   it("finds no chat model in a list that does not say which models chat", () => {
     expect(parseModelList({ data: [{ id: "fake-coder" }] }, { chatOnly: true })).toEqual([]);
   });

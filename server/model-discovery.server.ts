@@ -46,7 +46,11 @@ export function parseModelList(body: unknown, { chatOnly = false } = {}): ModelE
     if (!isRecord(entry) || typeof entry.id !== "string" || entry.id === "" || models.has(entry.id)) continue;
     if (chatOnly && entry.type !== "chat") continue;
     const label = typeof entry.display_name === "string" && entry.display_name.trim() ? entry.display_name.trim() : entry.id;
-    models.set(entry.id, { id: entry.id, label });
+    // The context window where the provider says it: Together and OpenRouter `context_length`, vLLM `max_model_len`.
+    const context = [entry.context_length, entry.max_model_len].find(
+      (n) => typeof n === "number" && Number.isInteger(n) && n > 0,
+    );
+    models.set(entry.id, { id: entry.id, label, ...(typeof context === "number" ? { contextWindow: context } : {}) });
   }
   return [...models.values()];
 }

@@ -134,3 +134,61 @@ describe("toProviderError", () => {
     }
   });
 });
+
+describe("a provider saying the context is too long", () => {
+  const refusals: Array<[string, number, unknown]> = [
+    [
+      "OpenAI's context_length_exceeded code",
+      400,
+      {
+        error: {
+          message: "Your input exceeds the context window of this model.",
+          type: "invalid_request_error",
+          code: "context_length_exceeded",
+        },
+      },
+    ],
+    [
+      "vLLM's maximum context length",
+      400,
+      // vLLM's body has no `error` key; server/keep-error-bodies.ts hands it to the SDK under one.
+      {
+        error: {
+          object: "error",
+          message:
+            "This model's maximum context length is 16384 tokens. However, you requested 17210 tokens (9018 in the messages, 8192 in the completion).",
+          type: "BadRequestError",
+          code: 400,
+        },
+      },
+    ],
+    [
+      "Together's inputs + max_new_tokens validation",
+      400,
+      {
+        error: {
+          message:
+            "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 32769. Given: 30000 `inputs` tokens and 8192 `max_new_tokens`",
+          type: "invalid_request_error",
+        },
+      },
+    ],
+  ];
+
+  for (const [name, status, body] of refusals) {
+    it(`maps ${name} to context_too_long, not retried`, () => {
+      const error = toProviderError(APIError.generate(status, body as object, undefined, new Headers()), "Together AI");
+      expect(error.code).toBe("context_too_long");
+      expect(error.retryable).toBe(false);
+      expect(error.message).toMatch(/too long for this model/);
+    });
+  }
+
+  it("leaves any other 400 a provider_bad_request", () => {
+    const error = toProviderError(
+      APIError.generate(400, { error: { message: "temperature must be between 0 and 2" } }, undefined, new Headers()),
+      "Together AI",
+    );
+    expect(error.code).toBe("provider_bad_request");
+  });
+});

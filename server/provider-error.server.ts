@@ -10,6 +10,7 @@ export type ProviderErrorCode =
   | "provider_payment"
   | "model_not_found"
   | "provider_bad_request"
+  | "context_too_long"
   | "rate_limited"
   | "provider_unavailable"
   | "provider_error"
@@ -51,9 +52,37 @@ export function toProviderError(error: unknown, providerLabel: string): Provider
         error.status,
       );
     }
+    if (
+      [400, 413, 422].includes(error.status) &&
+      isContextLengthMessage(`${error.message} ${JSON.stringify(error.error ?? null)}`)
+    ) {
+      return contextTooLong(providerLabel, error.status);
+    }
     return fromStatus(error.status, providerLabel, retryAfterMs(error.headers));
   }
   return new ProviderError("provider_unavailable", `${providerLabel} failed unexpectedly.`, true);
+}
+
+/**
+ * How providers say the prompt and `max_tokens` exceed the model's context: OpenAI's code, vLLM's and
+ * OpenAI's "This model's maximum context length is …", Together's (TGI) "Input validation error:
+ * `inputs` tokens + `max_new_tokens` must be <= …".
+ */
+const CONTEXT_LENGTH_MESSAGE = /context_length_exceeded|maximum context length|`inputs` tokens \+ `max_new_tokens`/i;
+
+export function isContextLengthMessage(text: string): boolean {
+  return CONTEXT_LENGTH_MESSAGE.test(text);
+}
+
+/** Not retryable, and not fallen back with the same prompt (server/resilient-completion.server.ts). */
+export function contextTooLong(providerLabel: string, status?: number): ProviderError {
+  return new ProviderError(
+    "context_too_long",
+    `The conversation is too long for this model on ${providerLabel}: start a new chat or pick a model with a larger context.`,
+    false,
+    undefined,
+    status,
+  );
 }
 
 /** Maps an HTTP status from a provider to a code; exported for the error frames that carry one. */

@@ -396,3 +396,22 @@ describe("provider factory: what goes on the wire", () => {
     });
   });
 });
+
+describe("provider factory: a model's limits", () => {
+  const VLLM = { id: "vllm", label: "vLLM", baseURL: "http://10.0.0.5:8000/v1" };
+
+  it("takes a model's configured limits, else the defaults", () => {
+    const factory = factoryFor({}, [
+      { ...VLLM, models: [{ id: "configured", contextWindow: 16_384, maxOutputTokens: 4_096 }, "plain"] },
+    ]);
+    expect(resolved(factory, "configured").limits).toEqual({ contextWindow: 16_384, maxOutputTokens: 4_096 });
+    expect(resolved(factory, "plain").limits).toEqual({ contextWindow: 32_768, maxOutputTokens: 8_192 });
+  });
+
+  it("takes the context window a provider lists for its own models", () => {
+    const discovery = statuses();
+    const factory = factoryFor({}, [VLLM], discovery);
+    discovery.found("vllm", { health: "reachable", models: [{ id: "served", label: "served", contextWindow: 65_536 }] });
+    expect(resolved(factory, "served").limits).toEqual({ contextWindow: 65_536, maxOutputTokens: 8_192 });
+  });
+});

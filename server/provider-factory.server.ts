@@ -8,12 +8,15 @@ import OpenAI from "openai";
 import type { ModelInfo } from "../machines/model-info";
 import type { KilnConfig, ModelEntry, ProviderConfig } from "./config.server";
 import { listedModels, type ModelDiscovery } from "./model-discovery.server";
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from "./context-builder";
 import { keepErrorBodies } from "./keep-error-bodies";
 
 export interface ResolvedModel {
   provider: ProviderConfig;
   model: string;
   client: OpenAI;
+  /** The model's context window and output limit: configured, else discovered, else the defaults. */
+  limits?: ModelLimits;
 }
 
 export type ResolveResult =
@@ -106,7 +109,8 @@ export function createProviderFactory(
           message: `${provider.label} is not configured on this server. ${provider.reason ?? ""}`.trim(),
         };
       }
-      return { ok: true, value: { provider, model: modelId, client: clientFor(provider) } };
+      const entries = [...provider.models, ...current().lists.get(provider.id)!].filter((model) => model.id === modelId);
+      return { ok: true, value: { provider, model: modelId, client: clientFor(provider), limits: limitsOf(...entries) } };
     },
     provider(id) {
       return config.providers.find((p) => p.id === id);
@@ -115,8 +119,16 @@ export function createProviderFactory(
       const provider = config.providers.find((p) => p.id === providerId);
       const model = provider && current().lists.get(provider.id)?.[0];
       if (!provider?.available || !model) return undefined;
-      return { provider, model: model.id, client: clientFor(provider) };
+      return { provider, model: model.id, client: clientFor(provider), limits: limitsOf(model) };
     },
+  };
+}
+
+/** The first entry that says wins: the configured one, then what the provider listed. */
+function limitsOf(...entries: ModelEntry[]): ModelLimits {
+  return {
+    contextWindow: entries.find((entry) => entry.contextWindow)?.contextWindow ?? DEFAULT_MODEL_LIMITS.contextWindow,
+    maxOutputTokens: entries.find((entry) => entry.maxOutputTokens)?.maxOutputTokens ?? DEFAULT_MODEL_LIMITS.maxOutputTokens,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type ResilienceSettings,
   type ResilientCompletionOptions,
 } from "./resilient-completion.server";
+import { CONTINUE_PROMPT } from "./answer-continuation";
 import { SYSTEM_PROMPT } from "./system-prompt";
 
 // ---------------------------------------------------------------------------------------------
@@ -60,6 +61,7 @@ const SETTINGS: ResilienceSettings = {
   backoffBaseMs: 500,
   backoffMaxMs: 8000,
   maxRetryAfterMs: 30_000,
+  maxContinuations: 2,
 };
 
 const MESSAGES: ChatMessage[] = [
@@ -826,5 +828,85 @@ describe("resilientCompletion: stats", () => {
   it("names the chosen provider and model when the first attempt succeeds", async () => {
     const { stats } = await run({ model: "primary-model-2", steps: [{ deltas: ["ok"], ...done() }] });
     expect(stats).toEqual({ attempts: 1, retries: 0, fallbacks: 0, provider: "primary", model: "primary-model-2" });
+  });
+});
+
+describe("resilientCompletion: answers cut off at the output limit", () => {
+  const OPEN = "Here it is:\n\n```tsx\nexport default function App() {\n";
+  const REST = "  return <p>hi</p>;\n}\n```\n\nDone.";
+
+  it("an open code block at `length` is continued from the prefix on a provider with continuation: one seamless answer", async () => {
+    const { events, calls } = await run({
+      model: "resumer-model",
+      steps: [
+        { deltas: [OPEN], ...done("length") },
+        { deltas: [REST], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual(["delta", "continue", "delta", "done"]);
+    expect(dataOf(events, "continue")).toEqual([{ attempt: 1, reason: "length" }]);
+    expect(answer(events)).toBe(OPEN + REST);
+    expect(lastMessage(calls[1])).toEqual({ role: "assistant", content: OPEN });
+    expect(calls[1].extraBody).toEqual({ continue_final_message: true, add_generation_prompt: false });
+  });
+
+  it("without continuation Kiln asks for the rest after the partial answer and cuts the repeated overlap", async () => {
+    const { events, calls } = await run({
+      steps: [
+        { deltas: [OPEN], ...done("length") },
+        { deltas: ["function App", "() {\n", REST], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual(["delta", "continue", "delta", "done"]);
+    expect(answer(events)).toBe(OPEN + REST);
+    expect(calls[1].messages.slice(-2)).toEqual([
+      { role: "assistant", content: OPEN },
+      { role: "user", content: CONTINUE_PROMPT },
+    ]);
+    expect(calls[1].extraBody).toBeUndefined();
+  });
+
+  it("an answer cut off every time ends with answer_truncated after 1 + maxContinuations calls, never done", async () => {
+    const { events, calls } = await run({
+      model: "resumer-model",
+      steps: [
+        { deltas: [OPEN], ...done("length") },
+        { deltas: ["  const a = 1;\n"], ...done("length") },
+        { deltas: ["  const b = 2;\n"], ...done("length") },
+      ],
+    });
+    expect(calls).toHaveLength(3);
+    expect(names(events)).toEqual(["delta", "continue", "delta", "continue", "delta", "error"]);
+    expect(dataOf(events, "continue").map((c) => c.attempt)).toEqual([1, 2]);
+    expect(dataOf(events, "error")[0]).toMatchObject({ code: "answer_truncated", retryable: true });
+    expect(dataOf(events, "error")[0].message).toMatch(/output limit.*partial code is kept/);
+    expect(answer(events)).toBe(`${OPEN}  const a = 1;\n  const b = 2;\n`);
+  });
+
+  it("with maxContinuations 0 an open code block at `length` is answer_truncated at once", async () => {
+    const { events, calls } = await run({ settings: { maxContinuations: 0 }, steps: [{ deltas: [OPEN], ...done("length") }] });
+    expect(calls).toHaveLength(1);
+    expect(names(events)).toEqual(["delta", "error"]);
+  });
+
+  it.each([
+    ["a closed code block", `${OPEN}${REST}`],
+    ["no code at all", "A pomodoro is a 25-minute block of focus."],
+  ])("`length` with %s is a normal done with finishReason length", async (_name, text) => {
+    const { events, calls } = await run({ steps: [{ deltas: [text], ...done("length") }] });
+    expect(calls).toHaveLength(1);
+    expect(events.at(-1)).toEqual({ event: "done", data: { finishReason: "length" } });
+  });
+
+  it("a continuation that breaks off mid-stream on a provider without continuation restarts the whole answer", async () => {
+    const { events } = await run({
+      steps: [
+        { deltas: [OPEN], ...done("length") },
+        { deltas: ["  return"], fail: err("stream_truncated") },
+        { deltas: [OPEN + REST], ...done() },
+      ],
+    });
+    expect(names(events)).toEqual(["delta", "continue", "delta", "retry", "reset", "delta", "done"]);
+    expect(answer(events)).toBe(OPEN + REST);
   });
 });

@@ -15,10 +15,19 @@
  * nor of the prefix a continuation sends back.
  *
  * The budget (KILN_MAX_RETRIES) counts every retry of the request; each fallback adds one attempt.
- * So a request makes at most 1 + maxRetries + (fallback chain length) provider calls.
+ * So a request makes at most 1 + maxRetries + (fallback chain length) provider calls, plus the
+ * continuations below.
+ *
+ * An answer that hits the output-token limit (finish reason `length`) with its code block still open
+ * is not a finished app: it is continued, announced by `continue`, at most KILN_MAX_CONTINUATIONS
+ * times — from the assistant prefix on providers with `continuation`, else with a user turn asking for
+ * the rest, whose repetition of the end is cut (server/answer-continuation.ts). Still cut off, it ends
+ * with `error` `answer_truncated`, never `done`.
  */
 import { backoffDelay } from "../machines/backoff";
+import { extractReply } from "../machines/code-fence";
 import type { WireEvent } from "../machines/wire-events";
+import { CONTINUE_PROMPT, OverlapTrimmer } from "./answer-continuation";
 import type { ChatMessage } from "./chat-request";
 import { ProviderError } from "./provider-error.server";
 import type { ProviderFactory, ResolvedModel } from "./provider-factory.server";
@@ -39,6 +48,8 @@ export interface ResilienceSettings {
   backoffMaxMs: number;
   /** A Retry-After longer than this is not waited out: Kiln falls back or reports `rate_limited`. */
   maxRetryAfterMs: number;
+  /** Requests for the rest of an answer cut off at the output limit with its code still open. */
+  maxContinuations: number;
 }
 
 /** Counters for the request's log line. */
@@ -58,6 +69,8 @@ export interface ResilientCompletionOptions {
   settings: ResilienceSettings;
   stats: AttemptStats;
   onMalformedFrame?: (reason: string) => void;
+  /** The answer's `max_tokens`, from the context budget (server/context-builder.ts). */
+  maxTokens?: number;
   /** Injected in tests: the provider call, the wait and the randomness. */
   streamCompletion?: (options: StreamCompletionOptions) => AsyncIterable<UpstreamEvent>;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -73,32 +86,70 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
   let sent = "";
   let reasoned = false;
   let retriesLeft = settings.maxRetries;
+  let continuationsLeft = settings.maxContinuations;
+  // The answer was cut off at the output limit and this provider takes no prefix: ask for the rest.
+  let askingForRest = false;
 
-  for (;;) {
+  attempts: for (;;) {
     stats.attempts++;
     stats.provider = target.provider.id;
     stats.model = target.model;
     const continuing = sent !== "" && target.provider.continuation;
+    const conversation = buildProviderMessages(messages);
+    const trimmer = askingForRest && !continuing ? new OverlapTrimmer(sent) : undefined;
     let failure: ProviderError;
     try {
       for await (const event of stream({
         target,
         messages: continuing
-          ? [...buildProviderMessages(messages), { role: "assistant", content: sent }]
-          : buildProviderMessages(messages),
-        extraBody: continuing ? { continue_final_message: true, add_generation_prompt: false } : undefined,
+          ? [...conversation, { role: "assistant", content: sent }]
+          : trimmer
+            ? [...conversation, { role: "assistant", content: sent }, { role: "user", content: CONTINUE_PROMPT }]
+            : conversation,
+        extraBody:
+          continuing || options.maxTokens
+            ? {
+                ...(options.maxTokens ? { max_tokens: options.maxTokens } : {}),
+                ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
+              }
+            : undefined,
         signal,
         firstByteTimeoutMs: settings.firstByteTimeoutMs,
         idleTimeoutMs: settings.idleTimeoutMs,
         onMalformedFrame: options.onMalformedFrame,
       })) {
         if (event.type === "delta") {
-          sent += event.text;
-          yield { event: "delta", data: { text: event.text } };
+          const text = trimmer ? trimmer.push(event.text) : event.text;
+          if (text === "") continue;
+          sent += text;
+          yield { event: "delta", data: { text } };
         } else if (event.type === "reasoning") {
           reasoned = true;
           yield { event: "reasoning", data: { text: event.text } };
         } else {
+          const rest = trimmer?.end();
+          if (rest) {
+            sent += rest;
+            yield { event: "delta", data: { text: rest } };
+          }
+          if (event.finishReason === "length" && extractReply(sent).fence === "open") {
+            if (continuationsLeft === 0) {
+              yield {
+                event: "error",
+                data: {
+                  code: "answer_truncated",
+                  message:
+                    "The answer was cut off at the model's output limit before its code was complete; the partial code is kept. Retry, or ask for a smaller app.",
+                  retryable: true,
+                },
+              };
+              return;
+            }
+            continuationsLeft--;
+            yield { event: "continue", data: { attempt: settings.maxContinuations - continuationsLeft, reason: "length" } };
+            askingForRest = !target.provider.continuation;
+            continue attempts;
+          }
           yield { event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } };
           return;
         }
@@ -126,7 +177,8 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
       yield { event: "retry", data: { attempt, delayMs, reason: failure.code } };
       await sleep(delayMs, signal);
     } else {
-      const next = chain.shift();
+      // The prompt was fitted to the chosen model: another model would get it unchanged.
+      const next = failure.code === "context_too_long" ? undefined : chain.shift();
       if (!next) {
         yield { event: "error", data: { code: failure.code, message: failure.message, retryable: failure.retryable } };
         return;
@@ -143,6 +195,7 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
       yield { event: "reset", data: { reason: failure.code } };
       sent = "";
       reasoned = false;
+      askingForRest = false;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createParser } from "eventsource-parser";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CONTINUE_PROMPT } from "../../server/answer-continuation";
 import { parseDirectives, startFakeProvider, type FakeProvider } from "./fake-provider";
 import { fakeReply } from "./fake-reply";
 import { recordedStreams } from "./provider-streams";
@@ -192,6 +193,36 @@ describe("fake provider", () => {
     const { events } = await readEvents(await chat("timer [fake:no-done-after-finish]"));
     expect(events.at(-1)).toContain('"finish_reason":"stop"');
     expect(contentOf(events)).toBe(fakeReply("default"));
+  });
+
+  it("stops after N content chunks with finish reason length when length-at=N, and only the first time with fail-times", async () => {
+    const first = await readEvents(await chat("timer [fake:length-at=5][fake:fail-times=1]"));
+    expect(first.events.filter((data) => data.includes('"content"'))).toHaveLength(5);
+    expect(first.events.at(-2)).toContain('"finish_reason":"length"');
+    expect(first.events.at(-1)).toBe("[DONE]");
+    expect(fakeReply("default").startsWith(contentOf(first.events))).toBe(true);
+    const second = await readEvents(await chat("timer [fake:length-at=5][fake:fail-times=1]"));
+    expect(contentOf(second.events)).toBe(fakeReply("default"));
+  });
+
+  it("asked for the rest after a partial answer, repeats a little of its end and goes on from there", async () => {
+    // The directives come from the user's prompt before the partial answer: here, which reply it is.
+    const reply = fakeReply("chart");
+    const prefix = reply.slice(0, 200);
+    const { events } = await readEvents(
+      await chat("", {
+        messages: [
+          { role: "user", content: "a chart [fake:reply=chart]" },
+          { role: "assistant", content: prefix },
+          { role: "user", content: CONTINUE_PROMPT },
+        ],
+      }),
+    );
+    const text = contentOf(events);
+    const repeated = text.length - (reply.length - prefix.length);
+    expect(reply.endsWith(text)).toBe(true);
+    expect(repeated).toBeGreaterThan(0);
+    expect(repeated).toBeLessThan(40);
   });
 
   it("ends with an error frame after some content when error-frame", async () => {

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { CONTINUE_PROMPT } from "../../server/answer-continuation";
 import { fakeReply, isFakeReplyName } from "./fake-reply";
 
 export interface FakeProviderOptions {
@@ -48,6 +49,8 @@ export interface FakeDirectives {
   failTimes?: number;
   stallAfter?: number;
   resetAfter?: number;
+  /** The output-token limit: the stream ends after N content chunks with finish reason `length`. */
+  lengthAt?: number;
   firstByteMs?: number;
   firstTokenMs?: number;
   tps?: number;
@@ -109,7 +112,8 @@ const DIRECTIVE = /\[fake:([a-z][a-z-]*)(?:=([^\]]*))?\]/gi;
 
 type Setter = (d: FakeDirectives, value: string | undefined) => boolean;
 type FlagKey = "crlf" | "comments" | "noDone" | "noDoneAfterFinish" | "think";
-type CountKey = "retryAfter" | "failTimes" | "stallAfter" | "resetAfter" | "firstByteMs" | "firstTokenMs" | "tps" | "reasoningMs";
+type CountKey =
+  "retryAfter" | "failTimes" | "stallAfter" | "resetAfter" | "lengthAt" | "firstByteMs" | "firstTokenMs" | "tps" | "reasoningMs";
 
 const toCount = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined);
 
@@ -163,6 +167,7 @@ const SETTERS: Record<string, Setter> = {
   "fail-times": count("failTimes", 1),
   "stall-after": count("stallAfter"),
   "reset-after": count("resetAfter"),
+  "length-at": count("lengthAt", 1),
   "first-byte-ms": count("firstByteMs"),
   "first-token-ms": count("firstTokenMs"),
   tps: count("tps"),
@@ -196,6 +201,7 @@ const FAULTS = [
   "retryAfter",
   "stallAfter",
   "resetAfter",
+  "lengthAt",
   "errorFrame",
   "malformed",
   "noDone",
@@ -243,19 +249,37 @@ function messageText(message: ChatMessage | undefined): string {
     .join("\n");
 }
 
-function lastUserText(messages: ChatMessage[]): string {
-  return messageText([...messages].reverse().find((message) => message.role === "user"));
+/** The request asks for the rest of a cut-off answer: the partial answer, then Kiln's continue prompt. */
+function asksForRest(messages: ChatMessage[]): boolean {
+  return (
+    messages.at(-2)?.role === "assistant" && messages.at(-1)?.role === "user" && messageText(messages.at(-1)) === CONTINUE_PROMPT
+  );
 }
+
+/** The user's prompt, which carries the directives: before the partial answer when Kiln asks for the rest. */
+function lastUserText(messages: ChatMessage[]): string {
+  const asked = asksForRest(messages) ? messages.slice(0, -2) : messages;
+  return messageText([...asked].reverse().find((message) => message.role === "user"));
+}
+
+/** How much of the partial answer the fake repeats when asked for the rest, as models do; Kiln must cut it. */
+const REPEATED_CHARS = 24;
 
 /**
  * The reply with the assistant prefix removed, when the request ends with one (continuing a cut-off
  * answer). A prefix that is not the start of the reply is ignored, as a real model would ignore it.
  */
 function remainderAfterPrefix(reply: string, messages: ChatMessage[]): string {
-  const last = messages[messages.length - 1];
+  const asked = asksForRest(messages);
+  const last = messages[messages.length - (asked ? 2 : 1)];
   if (last.role !== "assistant") return reply;
   const prefix = messageText(last);
-  return reply.startsWith(prefix) ? reply.slice(prefix.length) : reply;
+  if (!reply.startsWith(prefix)) return reply;
+  if (!asked) return reply.slice(prefix.length);
+  let start = Math.max(0, prefix.length - REPEATED_CHARS);
+  // Never start on the second half of a surrogate pair.
+  if (/[\udc00-\udfff]/.test(reply.charAt(start))) start--;
+  return reply.slice(start);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,18 +456,21 @@ function planStream(
     frame(chunk(i === 0 ? { role: "assistant", content: null, reasoning_content: piece } : { reasoning_content: piece }, null));
     steps.push({ kind: "wait", ms: REASONING_INTERVAL_MS });
   }
-  for (const [i, piece] of pieces.entries()) {
+  // The output-token limit: a model at max_tokens stops mid-answer with finish reason `length`.
+  const limit = directives.lengthAt !== undefined && directives.lengthAt < pieces.length ? directives.lengthAt : undefined;
+  const written = limit === undefined ? pieces : pieces.slice(0, limit);
+  for (const [i, piece] of written.entries()) {
     if (faultEnds(i)) return steps;
     if (i > 0 && tps > 0) steps.push({ kind: "wait", ms: 1000 / tps });
     frame(chunk(i === 0 && reasoning.length === 0 ? { role: "assistant", content: piece } : { content: piece }, null), piece);
   }
-  if (faultEnds(pieces.length) || directives.noDone) return steps;
-  frame(chunk({}, "stop"));
+  if (faultEnds(written.length) || directives.noDone) return steps;
+  frame(chunk({}, limit === undefined ? "stop" : "length"));
   if (meta.usage) {
     const usage = {
       ...meta.usage,
-      completion_tokens: tokens.length,
-      total_tokens: meta.usage.prompt_tokens + tokens.length,
+      completion_tokens: written.length,
+      total_tokens: meta.usage.prompt_tokens + written.length,
     };
     frame(
       JSON.stringify({
@@ -634,7 +661,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     }
     const answer = remainderAfterPrefix(fakeReply(directives.reply), body.messages);
     // A model continuing its own answer does not think again.
-    const fresh = body.messages[body.messages.length - 1].role !== "assistant";
+    const fresh = body.messages[body.messages.length - 1].role !== "assistant" && !asksForRest(body.messages);
     const reasoning = fresh ? reasoningPieces(directives.reasoningMs) : [];
     const think = fresh && directives.think ? `\n${FAKE_REASONING}` : "";
     record.replyText = think ? `<think>${think}</think>\n\n${answer}` : answer;
