@@ -47,7 +47,7 @@ export interface ProviderConfig {
   /** The configured models: the whole list, or with `discover` the one shown while discovery has none. */
   models: ModelEntry[];
   /**
-   * The picker's list comes from the provider's `GET /models` (server/model-discovery.server.ts):
+   * The picker's list comes from the provider's `GET /models` (server/providers/model-discovery.server.ts):
    * `all` its models, `chat` only those it marks as chat models (Together's list also holds embedding,
    * image and rerank models). Unset: `models` is the list, and the probe only reports health.
    */

@@ -11,7 +11,7 @@ import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";
 import { shutDownGracefully } from "./shutdown.server";
-import { tokenExpiryWarning } from "./backend-ai-errors";
+import { tokenExpiryWarning } from "./providers/backend-ai-errors";
 
 const production = process.env.NODE_ENV === "production";
 

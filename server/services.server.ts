@@ -7,9 +7,9 @@ import type { KilnConfig } from "./config.server";
 import type { ChatStore } from "./db/chat-store";
 import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
-import { createModelDiscovery, type ModelDiscovery } from "./model-discovery.server";
+import { createModelDiscovery, type ModelDiscovery } from "./providers/model-discovery.server";
 import { OpenStreams } from "./open-streams";
-import { createProviderFactory, type ProviderFactory } from "./provider-factory.server";
+import { createProviderFactory, type ProviderFactory } from "./providers/factory.server";
 
 export interface KilnServices {
   config: KilnConfig;

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONTINUE_PROMPT } from "../../server/answer-continuation";
+import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { fakeReply } from "../support/fake-reply";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";

@@ -1,7 +1,7 @@
 import { createParser } from "eventsource-parser";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONTINUE_PROMPT } from "../../server/answer-continuation";
+import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
 import { parseDirectives, startFakeProvider, type FakeProvider } from "./fake-provider";
 import { fakeReply } from "./fake-reply";
 import { recordedStreams } from "./provider-streams";

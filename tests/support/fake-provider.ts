@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { CONTINUE_PROMPT } from "../../server/answer-continuation";
+import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
 import { fakeReply, isFakeReplyName } from "./fake-reply";
 
 export interface FakeProviderOptions {

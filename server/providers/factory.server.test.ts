@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeProvider, type FakeProvider } from "../tests/support/fake-provider";
-import { loadConfig, TOGETHER_MODELS } from "./config.server";
+import { startFakeProvider, type FakeProvider } from "../../tests/support/fake-provider";
+import { loadConfig, TOGETHER_MODELS } from "../config.server";
 import type { ProviderStatus } from "./model-discovery.server";
-import { createProviderFactory, type ProviderStatuses, type ResolvedModel } from "./provider-factory.server";
-import { streamCompletion } from "./provider-stream.server";
+import { createProviderFactory, type ProviderStatuses, type ResolvedModel } from "./factory.server";
+import { streamCompletion } from "./stream-reader.server";
 
 type Env = Record<string, string | undefined>;
 

@@ -3,13 +3,13 @@
  * instant recording sleep and a fixed random source: no network, no real waiting.
  */
 import { describe, expect, it } from "vitest";
-import { wireEventSchemas, type WireEvent, type WireEventName } from "../machines/wire-events";
-import type { ChatMessage } from "./chat-request";
+import { wireEventSchemas, type WireEvent, type WireEventName } from "../../machines/wire-events";
+import type { ChatMessage } from "../chat-request";
 import type { Usage } from "./completion-chunk";
-import type { ProviderConfig } from "./config.server";
-import { ProviderError, type ProviderErrorCode } from "./provider-error.server";
-import { createProviderFactory, type ProviderFactory, type ResolvedModel } from "./provider-factory.server";
-import type { StreamCompletionOptions, UpstreamEvent } from "./provider-stream.server";
+import type { ProviderConfig } from "../config.server";
+import { ProviderError, type ProviderErrorCode } from "./errors.server";
+import { createProviderFactory, type ProviderFactory, type ResolvedModel } from "./factory.server";
+import type { StreamCompletionOptions, UpstreamEvent } from "./stream-reader.server";
 import {
   resilientCompletion,
   type AttemptStats,
@@ -17,7 +17,7 @@ import {
   type ResilientCompletionOptions,
 } from "./resilient-completion.server";
 import { CONTINUE_PROMPT } from "./answer-continuation";
-import { SYSTEM_PROMPT } from "./system-prompt";
+import { SYSTEM_PROMPT } from "../system-prompt";
 
 // ---------------------------------------------------------------------------------------------
 // Providers and settings

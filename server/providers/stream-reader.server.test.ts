@@ -3,13 +3,13 @@
  * (tests/support/fake-provider.ts) must end as the exact text or as a typed ProviderError.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startFakeProvider, type FakeProvider } from "../tests/support/fake-provider";
-import { fakeReply } from "../tests/support/fake-reply";
-import { recordedStreams } from "../tests/support/provider-streams";
-import { loadConfig } from "./config.server";
-import { ProviderError } from "./provider-error.server";
-import { createProviderFactory, type ResolvedModel } from "./provider-factory.server";
-import { streamCompletion, type StreamCompletionOptions, type UpstreamEvent } from "./provider-stream.server";
+import { startFakeProvider, type FakeProvider } from "../../tests/support/fake-provider";
+import { fakeReply } from "../../tests/support/fake-reply";
+import { recordedStreams } from "../../tests/support/provider-streams";
+import { loadConfig } from "../config.server";
+import { ProviderError } from "./errors.server";
+import { createProviderFactory, type ResolvedModel } from "./factory.server";
+import { streamCompletion, type StreamCompletionOptions, type UpstreamEvent } from "./stream-reader.server";
 
 const MODEL = "fake-coder";
 

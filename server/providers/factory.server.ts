@@ -2,13 +2,13 @@
  * Builds an OpenAI-compatible client for a model id from configuration. Nothing else in Kiln knows
  * which provider it talks to: every provider is the same adapter (the openai SDK) with a different
  * base URL, key and headers. Which provider serves a model comes from the configured lists and from
- * what the providers list themselves (server/model-discovery.server.ts).
+ * what the providers list themselves (server/providers/model-discovery.server.ts).
  */
 import OpenAI from "openai";
-import type { ModelInfo } from "../machines/model-info";
-import type { KilnConfig, ModelEntry, ProviderConfig } from "./config.server";
+import type { ModelInfo } from "../../machines/model-info";
+import type { KilnConfig, ModelEntry, ProviderConfig } from "../config.server";
 import { listedModels, type ModelDiscovery } from "./model-discovery.server";
-import { DEFAULT_MODEL_LIMITS, type ModelLimits } from "./context-builder";
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from "../context-builder";
 import { keepErrorBodies } from "./keep-error-bodies";
 
 export interface ResolvedModel {

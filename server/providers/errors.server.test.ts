@@ -1,6 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { describe, expect, it } from "vitest";
-import { fromStatus, ProviderError, retryAfterMs, toProviderError } from "./provider-error.server";
+import { fromStatus, ProviderError, retryAfterMs, toProviderError } from "./errors.server";
 
 const SECRET = "tg-0123456789abcdef-secret";
 
@@ -151,7 +151,7 @@ describe("a provider saying the context is too long", () => {
     [
       "vLLM's maximum context length",
       400,
-      // vLLM's body has no `error` key; server/keep-error-bodies.ts hands it to the SDK under one.
+      // vLLM's body has no `error` key; server/providers/keep-error-bodies.ts hands it to the SDK under one.
       {
         error: {
           object: "error",

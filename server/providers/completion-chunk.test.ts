@@ -1,6 +1,6 @@
 import { createParser } from "eventsource-parser";
 import { describe, expect, it } from "vitest";
-import { recordedStreams } from "../tests/support/provider-streams";
+import { recordedStreams } from "../../tests/support/provider-streams";
 import { OpeningThinkBlock, parseCompletionFrame } from "./completion-chunk";
 
 const chunk = (choices: unknown[], extra: object = {}) =>

@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { backendAiRefusal, tokenExpiry, tokenExpiryWarning } from "./backend-ai-errors";
 import { keepErrorBodies } from "./keep-error-bodies";
-import { toProviderError } from "./provider-error.server";
+import { toProviderError } from "./errors.server";
 
 const servers: http.Server[] = [];
 afterEach(async () => {

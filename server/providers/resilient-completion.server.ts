@@ -21,22 +21,22 @@
  * An answer that hits the output-token limit (finish reason `length`) with its code block still open
  * is not a finished app: it is continued, announced by `continue`, at most KILN_MAX_CONTINUATIONS
  * times — from the assistant prefix on providers with `continuation`, else with a user turn asking for
- * the rest, whose repetition of the end is cut (server/answer-continuation.ts). Still cut off, it ends
+ * the rest, whose repetition of the end is cut (server/providers/answer-continuation.ts). Still cut off, it ends
  * with `error` `answer_truncated`, never `done`.
  */
-import { backoffDelay } from "../machines/backoff";
-import { extractReply } from "../machines/code-fence";
-import type { WireEvent } from "../machines/wire-events";
+import { backoffDelay } from "../../machines/backoff";
+import { extractReply } from "../../machines/code-fence";
+import type { WireEvent } from "../../machines/wire-events";
 import { CONTINUE_PROMPT, OverlapTrimmer } from "./answer-continuation";
-import type { ChatMessage } from "./chat-request";
-import { ProviderError } from "./provider-error.server";
-import type { ProviderFactory, ResolvedModel } from "./provider-factory.server";
+import type { ChatMessage } from "../chat-request";
+import { ProviderError } from "./errors.server";
+import type { ProviderFactory, ResolvedModel } from "./factory.server";
 import {
   streamCompletion as defaultStreamCompletion,
   type StreamCompletionOptions,
   type UpstreamEvent,
-} from "./provider-stream.server";
-import { buildProviderMessages } from "./system-prompt";
+} from "./stream-reader.server";
+import { buildProviderMessages } from "../system-prompt";
 
 export interface ResilienceSettings {
   maxRetries: number;

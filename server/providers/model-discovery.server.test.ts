@@ -1,8 +1,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { startFakeProvider, type FakeProvider } from "../tests/support/fake-provider";
-import type { ProviderConfig } from "./config.server";
+import { startFakeProvider, type FakeProvider } from "../../tests/support/fake-provider";
+import type { ProviderConfig } from "../config.server";
 import {
   createModelDiscovery,
   listedModels,

@@ -74,7 +74,7 @@ export function isContextLengthMessage(text: string): boolean {
   return CONTEXT_LENGTH_MESSAGE.test(text);
 }
 
-/** Not retryable, and not fallen back with the same prompt (server/resilient-completion.server.ts). */
+/** Not retryable, and not fallen back with the same prompt (server/providers/resilient-completion.server.ts). */
 export function contextTooLong(providerLabel: string, status?: number): ProviderError {
   return new ProviderError(
     "context_too_long",

@@ -6,9 +6,9 @@
  * `/api/models` read the last answers and never wait for one: until the first, they show the
  * configured lists.
  */
-import type { ProviderHealth } from "../machines/model-info";
-import type { ModelEntry, ProviderConfig } from "./config.server";
-import type { Logger } from "./logger.server";
+import type { ProviderHealth } from "../../machines/model-info";
+import type { ModelEntry, ProviderConfig } from "../config.server";
+import type { Logger } from "../logger.server";
 
 export const PROBE_TIMEOUT_MS = 5_000;
 /** Together's list, the largest known, is a few hundred kB; an answer past this is not a model list. */
@@ -120,7 +120,7 @@ function statusResult(name: string, status: number, withKey: boolean): ProbeResu
   return { health: "unknown", reason: `${name} answered HTTP ${status} instead of a model list.` };
 }
 
-/** As the openai client builds them (server/provider-factory.server.ts): key first, the provider's headers over it, no key no Authorization. */
+/** As the openai client builds them (server/providers/factory.server.ts): key first, the provider's headers over it, no key no Authorization. */
 function requestHeaders(provider: ProviderConfig): Headers {
   const headers = new Headers({ Accept: "application/json" });
   if (provider.apiKey) headers.set("Authorization", `Bearer ${provider.apiKey}`);

@@ -10,8 +10,8 @@
 import { createParser } from "eventsource-parser";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { OpeningThinkBlock, parseCompletionFrame, type StreamPiece, type Usage } from "./completion-chunk";
-import { fromStatus, ProviderError, toProviderError } from "./provider-error.server";
-import type { ResolvedModel } from "./provider-factory.server";
+import { fromStatus, ProviderError, toProviderError } from "./errors.server";
+import type { ResolvedModel } from "./factory.server";
 
 export type UpstreamEvent =
   | { type: "delta"; text: string }
