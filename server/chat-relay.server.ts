@@ -175,6 +175,7 @@ export async function relayChat(request: Request, services: KilnServices, client
           providers,
           messages: context.conversation,
           maxTokens: context.maxTokens,
+          contextWindow: (target.limits ?? DEFAULT_MODEL_LIMITS).contextWindow,
           signal: upstream.signal,
           settings: config,
           stats,

@@ -128,6 +128,8 @@ interface RunOptions {
   settings?: Partial<ResilienceSettings>;
   signal?: AbortSignal;
   sleep?: ResilientCompletionOptions["sleep"];
+  maxTokens?: number;
+  contextWindow?: number;
 }
 
 /** Runs a whole request and checks the invariants every sequence must keep. */
@@ -146,6 +148,8 @@ async function run(options: RunOptions) {
     streamCompletion,
     sleep: options.sleep ?? recorder.sleep,
     random: () => 0.5,
+    maxTokens: options.maxTokens,
+    contextWindow: options.contextWindow,
   })) {
     events.push(event);
   }
@@ -881,6 +885,35 @@ describe("resilientCompletion: answers cut off at the output limit", () => {
     expect(dataOf(events, "error")[0]).toMatchObject({ code: "answer_truncated", retryable: true });
     expect(dataOf(events, "error")[0].message).toMatch(/output limit.*partial code is kept/);
     expect(answer(events)).toBe(`${OPEN}  const a = 1;\n  const b = 2;\n`);
+  });
+
+  it("a continuation asks for no more than the context window has left once it holds the answer so far", async () => {
+    const long = `${OPEN}${"  const line = 'filler';\n".repeat(200)}`;
+    const { calls } = await run({
+      model: "resumer-model",
+      maxTokens: 4_000,
+      contextWindow: 5_000,
+      steps: [
+        { deltas: [long], ...done("length") },
+        { deltas: [REST], ...done() },
+      ],
+    });
+    expect(calls[0].extraBody).toEqual({ max_tokens: 4_000 });
+    const asked = (calls[1].extraBody as { max_tokens: number }).max_tokens;
+    expect(asked).toBeLessThan(4_000);
+    expect(asked).toBeGreaterThanOrEqual(1_024);
+  });
+
+  it("when the answer so far fills the context window, it is answer_truncated without asking again", async () => {
+    const long = `${OPEN}${"  const line = 'filler';\n".repeat(400)}`;
+    const { events, calls } = await run({
+      model: "resumer-model",
+      maxTokens: 4_000,
+      contextWindow: 4_000,
+      steps: [{ deltas: [long], ...done("length") }],
+    });
+    expect(calls).toHaveLength(1);
+    expect(dataOf(events, "error")[0]).toMatchObject({ code: "answer_truncated" });
   });
 
   it("with maxContinuations 0 an open code block at `length` is answer_truncated at once", async () => {

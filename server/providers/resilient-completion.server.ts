@@ -37,6 +37,7 @@ import {
   type UpstreamEvent,
 } from "./stream-reader.server";
 import { buildProviderMessages } from "../system-prompt";
+import { estimateTokens, MIN_OUTPUT_TOKENS } from "../context-builder";
 
 export interface ResilienceSettings {
   maxRetries: number;
@@ -71,10 +72,35 @@ export interface ResilientCompletionOptions {
   onMalformedFrame?: (reason: string) => void;
   /** The answer's `max_tokens`, from the context budget (server/context-builder.ts). */
   maxTokens?: number;
+  /** The model's context window: a continuation's prompt holds the partial answer, so its max_tokens shrinks. */
+  contextWindow?: number;
   /** Injected in tests: the provider call, the wait and the randomness. */
   streamCompletion?: (options: StreamCompletionOptions) => AsyncIterable<UpstreamEvent>;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
+}
+
+function truncatedError() {
+  return {
+    code: "answer_truncated",
+    message:
+      "The answer was cut off at the model's output limit before its code was complete; the partial code is kept. Retry, or ask for a smaller app.",
+    retryable: true,
+  };
+}
+
+/**
+ * The attempt's max_tokens: the budget's, except that a continuation's prompt also holds the answer
+ * so far, which leaves less of the context window for the rest.
+ */
+function attemptMaxTokens(
+  options: Pick<ResilientCompletionOptions, "maxTokens" | "contextWindow">,
+  messages: Array<{ content: string }>,
+  resuming: boolean,
+): number | undefined {
+  if (!options.maxTokens || !resuming || !options.contextWindow) return options.maxTokens;
+  const promptTokens = messages.reduce((sum, message) => sum + estimateTokens(message.content), 0);
+  return Math.min(options.maxTokens, options.contextWindow - promptTokens);
 }
 
 export async function* resilientCompletion(options: ResilientCompletionOptions): AsyncGenerator<WireEvent> {
@@ -97,19 +123,26 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
     const continuing = sent !== "" && target.provider.continuation;
     const conversation = buildProviderMessages(messages);
     const trimmer = askingForRest && !continuing ? new OverlapTrimmer(sent) : undefined;
+    const attemptMessages: typeof conversation = continuing
+      ? [...conversation, { role: "assistant", content: sent }]
+      : trimmer
+        ? [...conversation, { role: "assistant", content: sent }, { role: "user", content: CONTINUE_PROMPT }]
+        : conversation;
+    const maxTokens = attemptMaxTokens(options, attemptMessages, sent !== "");
+    if (maxTokens !== undefined && maxTokens < MIN_OUTPUT_TOKENS) {
+      // The partial answer fills the model's context: there is no room left to ask for the rest.
+      yield { event: "error", data: truncatedError() };
+      return;
+    }
     let failure: ProviderError;
     try {
       for await (const event of stream({
         target,
-        messages: continuing
-          ? [...conversation, { role: "assistant", content: sent }]
-          : trimmer
-            ? [...conversation, { role: "assistant", content: sent }, { role: "user", content: CONTINUE_PROMPT }]
-            : conversation,
+        messages: attemptMessages,
         extraBody:
-          continuing || options.maxTokens
+          continuing || maxTokens
             ? {
-                ...(options.maxTokens ? { max_tokens: options.maxTokens } : {}),
+                ...(maxTokens ? { max_tokens: maxTokens } : {}),
                 ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
               }
             : undefined,
@@ -134,15 +167,7 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
           }
           if (event.finishReason === "length" && extractReply(sent).fence === "open") {
             if (continuationsLeft === 0) {
-              yield {
-                event: "error",
-                data: {
-                  code: "answer_truncated",
-                  message:
-                    "The answer was cut off at the model's output limit before its code was complete; the partial code is kept. Retry, or ask for a smaller app.",
-                  retryable: true,
-                },
-              };
+              yield { event: "error", data: truncatedError() };
               return;
             }
             continuationsLeft--;

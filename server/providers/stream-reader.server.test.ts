@@ -349,3 +349,22 @@ describe("streamCompletion: recorded real provider streams", () => {
     }
   });
 });
+
+describe("streamCompletion: a context-length refusal inside the stream", () => {
+  it("is context_too_long, not a retryable provider_error (the same prompt cannot fit elsewhere)", async () => {
+    const http = await import("node:http");
+    const body =
+      'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n' +
+      'data: {"error":{"message":"This model\'s maximum context length is 8192 tokens. However, you requested 9000 tokens.","code":400}}\n\n';
+    const server = http.createServer((_req, res) => res.writeHead(200, { "Content-Type": "text/event-stream" }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const outcome = await run({ prompt: "hi", target: targetFor(`http://127.0.0.1:${port}/v1`) });
+      expect(providerError(outcome)).toMatchObject({ code: "context_too_long", retryable: false });
+      expect(outcome.text).toBe("Hi");
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@
 import { createParser } from "eventsource-parser";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { OpeningThinkBlock, parseCompletionFrame, type StreamPiece, type Usage } from "./completion-chunk";
-import { fromStatus, ProviderError, toProviderError } from "./errors.server";
+import { contextTooLong, fromStatus, isContextLengthMessage, ProviderError, toProviderError } from "./errors.server";
 import type { ResolvedModel } from "./factory.server";
 
 export type UpstreamEvent =
@@ -122,6 +122,8 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
           }
           if (frame.kind === "error") {
             yield* asEvents(pieces);
+            // A context-length refusal can also arrive inside the stream: the same prompt cannot help elsewhere.
+            if (isContextLengthMessage(frame.message ?? "")) throw contextTooLong(label, frame.status);
             throw frame.status
               ? fromStatus(frame.status, label)
               : new ProviderError("provider_error", `${label} reported an error mid-answer: ${frame.message}`, true);
