@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  ConfigError,
-  HELICONE_TOGETHER_BASE_URL,
-  loadConfig,
-  TOGETHER_BASE_URL,
-  TOGETHER_MODELS,
-  withV1,
-  type KilnConfig,
-} from "./config.server";
+import { ConfigError, loadConfig, type KilnConfig } from "./config.server";
+import { HELICONE_TOGETHER_BASE_URL, TOGETHER_BASE_URL, TOGETHER_MODELS, withV1 } from "./providers/presets";
 
 type Env = Record<string, string | undefined>;
 

@@ -5,27 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-
-export const TOGETHER_BASE_URL = "https://api.together.xyz/v1";
-export const HELICONE_TOGETHER_BASE_URL = "https://together.helicone.ai/v1";
-
-/**
- * Together AI's models when no KILN_PROVIDERS file overrides them: listed first when Together's own
- * list still has them, and the whole list while Together's cannot be read.
- */
-export const TOGETHER_MODELS: ModelEntry[] = [
-  // Context windows as Together serves them; output limits kept below the models' own, which leave
-  // most of the window to the prompt anyway.
-  {
-    id: "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8",
-    label: "Qwen3 Coder 480B",
-    contextWindow: 262_144,
-    maxOutputTokens: 16_384,
-  },
-  { id: "moonshotai/Kimi-K2-Instruct-0905", label: "Kimi K2", contextWindow: 262_144, maxOutputTokens: 16_384 },
-  { id: "deepseek-ai/DeepSeek-V3", label: "DeepSeek V3", contextWindow: 131_072, maxOutputTokens: 8_192 },
-  { id: "meta-llama/Llama-3.3-70B-Instruct-Turbo", label: "Llama 3.3 70B", contextWindow: 131_072, maxOutputTokens: 8_192 },
-];
+import { backendAiPreset, togetherPreset } from "./providers/presets";
 
 export interface ModelEntry {
   /** The id the browser picks and the provider receives. */
@@ -258,7 +238,7 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
   }
   const vars = parsed.data;
 
-  const providers: ProviderConfig[] = [togetherProvider(vars)];
+  const providers: ProviderConfig[] = [togetherPreset(vars)];
   const backendAi = backendAiProvider(vars);
   if (backendAi) providers.push(backendAi);
   if (vars.KILN_PROVIDERS) {
@@ -346,50 +326,12 @@ function sandpackBundlerUrl(vars: EnvVars): string | undefined {
   return url;
 }
 
-function togetherProvider(vars: EnvVars): ProviderConfig {
-  const viaHelicone = Boolean(vars.HELICONE_API_KEY);
-  // An explicit TOGETHER_BASE_URL wins: it is how tests and self-hosted gateways point Kiln elsewhere.
-  const baseURL = vars.TOGETHER_BASE_URL ?? (viaHelicone ? HELICONE_TOGETHER_BASE_URL : TOGETHER_BASE_URL);
-  return {
-    id: "together",
-    label: viaHelicone ? "Together AI (via Helicone)" : "Together AI",
-    baseURL,
-    apiKey: vars.TOGETHER_API_KEY,
-    headers: viaHelicone ? { "Helicone-Auth": `Bearer ${vars.HELICONE_API_KEY}` } : {},
-    // Together's API has no assistant-prefix continuation: a cut-off answer restarts.
-    continuation: false,
-    models: TOGETHER_MODELS,
-    discover: "chat",
-    available: Boolean(vars.TOGETHER_API_KEY),
-    reason: vars.TOGETHER_API_KEY ? undefined : "Set TOGETHER_API_KEY to use Together AI.",
-  };
-}
-
 function backendAiProvider(vars: EnvVars): ProviderConfig | undefined {
   if (!vars.BACKEND_AI_ENDPOINT && !vars.MODEL_NAME) return undefined;
   if (!vars.BACKEND_AI_ENDPOINT) {
     throw new ConfigError("BACKEND_AI_ENDPOINT is required when MODEL_NAME is set (the Backend.AI model service URL)");
   }
-  return {
-    id: "backend-ai",
-    label: "Backend.AI",
-    baseURL: withV1(vars.BACKEND_AI_ENDPOINT),
-    apiKey: vars.BACKEND_AI_API_KEY,
-    headers: {},
-    // The engine behind a model service (vLLM, SGLang, NIM) is unknown; KILN_BACKEND_AI_CONTINUATION opts in.
-    continuation: vars.KILN_BACKEND_AI_CONTINUATION,
-    // Without MODEL_NAME, the service's own `GET /models` says what it serves.
-    models: vars.MODEL_NAME ? [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }] : [],
-    ...(vars.MODEL_NAME ? {} : { discover: "all" as const }),
-    // Public model services need no token, so the endpoint alone makes it usable.
-    available: true,
-  };
-}
-
-/** Backend.AI endpoints are given with or without the OpenAI `/v1` suffix; the SDK needs it. */
-export function withV1(endpoint: string): string {
-  const trimmed = endpoint.replace(/\/+$/, "");
-  return trimmed.endsWith("/v1") ? trimmed : `${trimmed}/v1`;
+  return backendAiPreset({ ...vars, BACKEND_AI_ENDPOINT: vars.BACKEND_AI_ENDPOINT });
 }
 
 function readProvidersFile(path: string, env: Env, readFile: (path: string) => string): ProviderConfig[] {

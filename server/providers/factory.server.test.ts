@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "../../tests/support/fake-provider";
-import { loadConfig, TOGETHER_MODELS } from "../config.server";
+import { loadConfig } from "../config.server";
+import { TOGETHER_MODELS } from "./presets";
 import type { ProviderStatus } from "./model-discovery.server";
 import { createProviderFactory, type ProviderStatuses, type ResolvedModel } from "./factory.server";
 import { streamCompletion } from "./stream-reader.server";
