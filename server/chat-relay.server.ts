@@ -16,6 +16,7 @@ import { resilientCompletion, type AttemptStats } from "./providers/resilient-co
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
 import { SYSTEM_PROMPT } from "./system-prompt";
+import { readBoundedBody } from "./read-bounded-body";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
@@ -286,19 +287,5 @@ const tooLarge = Symbol("too large");
 async function readBody(request: Request, limit: number): Promise<string | typeof tooLarge> {
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) return tooLarge;
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return tooLarge;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  return (await readBoundedBody(request.body, limit)) ?? tooLarge;
 }

@@ -9,6 +9,7 @@
 import type { ProviderHealth } from "../../machines/model-info";
 import type { ModelEntry, ProviderConfig } from "../config.server";
 import type { Logger } from "../logger.server";
+import { readBoundedBody } from "../read-bounded-body";
 
 export const PROBE_TIMEOUT_MS = 5_000;
 /** Together's list, the largest known, is a few hundred kB; an answer past this is not a model list. */
@@ -98,7 +99,7 @@ export async function probeProvider(
   }
   let text: string | undefined;
   try {
-    text = await readText(response, MAX_LIST_BYTES);
+    text = await readBoundedBody(response.body, MAX_LIST_BYTES);
   } catch (error) {
     return unreachable(error);
   }
@@ -127,25 +128,6 @@ function requestHeaders(provider: ProviderConfig): Headers {
   for (const [name, value] of Object.entries(provider.headers)) headers.set(name, value);
   if (!provider.apiKey) headers.delete("Authorization");
   return headers;
-}
-
-/** The body as text, or undefined past `maxBytes`. */
-async function readText(response: Response, maxBytes: number): Promise<string | undefined> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parseJson(text: string): unknown {
