@@ -3,7 +3,7 @@
  * each run gets a fresh frame (nothing one version left running leaks into the next), the frame on
  * screen stays until the next one has rendered (no blank flash between versions), and one spare
  * frame is loaded ahead, so the next version skips loading the runtime. Every frame is sandboxed
- * without allow-same-origin: an opaque origin, told apart only by `event.source`.
+ * without the same-origin permission: an opaque origin, told apart only by `event.source`.
  *
  * The pool only moves messages: it reports what frames say to the preview machine (FRAME_* events
  * with the run's id) and posts the `run` message the machine emits. It decides nothing.
@@ -12,7 +12,7 @@ import { libraryOf } from "../../../machines/allowed-libraries";
 import { APP_ENTRY, parseFrameMessage, type RunMessage } from "../../../machines/preview-protocol";
 import type { PreviewEvent } from "../../../machines/preview.machine";
 
-/** Never allow-same-origin: the generated app must not share Kiln's origin. */
+/** Scripts, forms and dialogs only, never the same-origin permission: the generated app must not share Kiln's origin. */
 export const FRAME_SANDBOX = "allow-scripts allow-forms allow-modals";
 
 interface Slot {
