@@ -10,7 +10,7 @@ import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { fakeReply } from "../support/fake-reply";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
-import { readSse } from "../support/read-sse";
+import { askOnce } from "../support/read-sse";
 
 const MAX_CONTINUATIONS = 2;
 
@@ -40,13 +40,7 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 async function ask(prompt: string, model: string) {
-  const response = await fetch(`${kiln.url}/api/chat`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: prompt }] }),
-  });
-  expect(response.status).toBe(200);
-  return readSse(response);
+  return askOnce(kiln.url, prompt, model);
 }
 
 const completions = () => fake.requests.filter((r) => r.path.endsWith("/chat/completions"));

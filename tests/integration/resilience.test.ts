@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WireEvent } from "../../machines/wire-events";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
-import { readSse } from "../support/read-sse";
+import { askOnce } from "../support/read-sse";
 
 const TOGETHER_MODEL = "deepseek-ai/DeepSeek-V3";
 
@@ -55,13 +55,7 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 async function ask(prompt: string, model = TOGETHER_MODEL) {
-  const response = await fetch(`${kiln.url}/api/chat`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: prompt }] }),
-  });
-  expect(response.status).toBe(200);
-  return readSse(response);
+  return askOnce(kiln.url, prompt, model);
 }
 
 const completions = () => fake.requests.filter((r) => r.path.endsWith("/chat/completions"));

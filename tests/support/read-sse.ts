@@ -47,3 +47,14 @@ export function summarize(events: WireEvent[], comments: string[] = []): ReadStr
   }
   return { events, sequence, text, reasoning, comments };
 }
+
+/** One prompt to Kiln's `POST /api/chat` (no chat, no history), read to its end; the stream must start (200). */
+export async function askOnce(kilnUrl: string, prompt: string, model: string): Promise<ReadStream> {
+  const response = await fetch(`${kilnUrl}/api/chat`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: prompt }] }),
+  });
+  if (response.status !== 200) throw new Error(`Kiln answered ${response.status}: ${await response.text()}`);
+  return readSse(response);
+}
