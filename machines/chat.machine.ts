@@ -28,8 +28,9 @@ import { assertEvent, assign, setup } from "xstate";
 import { backoffDelay } from "./backoff";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
-import { followUpOnVersion, typedPrompt, versionOf, versionsOf, type Version } from "./versions";
-import { SERVER_SHUTTING_DOWN, type WireError } from "./wire-events";
+import { resolveEditAnswer } from "./edit-blocks";
+import { baseCodeFor, followUpOnVersion, typedPrompt, versionOf, versionsOf, type Version } from "./versions";
+import { EDIT_NOT_APPLIED, SERVER_SHUTTING_DOWN, type WireError } from "./wire-events";
 
 export type { Version };
 
@@ -47,6 +48,8 @@ export interface TurnProgress {
   autoFix?: boolean;
   /** The answer hit the model's output limit and the server asked for the rest: the latest `continue`'s attempt. */
   continuation?: number;
+  /** The answer's edit blocks did not apply, and the server is asking the model for the whole file. */
+  wholeFileRetry?: boolean;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -245,11 +248,24 @@ export const chatMachine = setup({
       return context.turn ? { reasoning: context.reasoning + event.data.text } : {};
     }),
     // The server restarts the answer: what it said so far, answer and reasoning, is dropped.
-    clearDraft: assign({ draft: "", reasoning: "" }),
+    restartAnswer: assign(({ context, event }) => {
+      assertEvent(event, "server.reset");
+      const wholeFileRetry = event.data.reason === EDIT_NOT_APPLIED;
+      return {
+        draft: "",
+        reasoning: "",
+        turn: context.turn && (wholeFileRetry ? { ...context.turn, wholeFileRetry } : context.turn),
+      };
+    }),
     finishTurn: assign(({ context }) => {
-      const ended = endTurn(context, "complete");
+      // An answer of edit blocks is kept as the complete file it makes, as the server saves it.
+      const resolved = resolveEditAnswer(context.draft, baseCodeFor(context.versions, context.messages.at(-1)?.content));
+      const draft = resolved.kind === "edits" && resolved.ok ? resolved.content : context.draft;
+      const ended = endTurn({ ...context, draft }, "complete");
       const messages = ended.messages!;
-      const version = versionOf(messages[messages.length - 1], messages.length - 1, messages[messages.length - 2]);
+      const index = messages.length - 1;
+      const prompt = messages[index - 1];
+      const version = versionOf(messages[index], index, prompt, context.versions);
       // A new version is what the user wants to see: the selection follows it.
       return version ? { ...ended, versions: [...context.versions, version], selectedVersion: undefined } : ended;
     }),
@@ -366,7 +382,7 @@ export const chatMachine = setup({
         "server.meta": { actions: "recordMeta" },
         "server.retry": { target: ".retrying", actions: "recordServerRetry" },
         "server.fallback": { actions: "recordFallback" },
-        "server.reset": { actions: "clearDraft" },
+        "server.reset": { actions: "restartAnswer" },
         "server.continue": { actions: "recordContinuation" },
         "server.done": { target: "done", actions: "finishTurn" },
         "server.error": [

@@ -6,7 +6,8 @@
 import type { SnapshotFrom } from "xstate";
 import { extractReply, type ExtractedReply } from "./code-fence";
 import type { chatMachine } from "./chat.machine";
-import { isFixPrompt, versionNumberOf } from "./versions";
+import { applyEditBlocks, isEditBlocks, parseEditBlocks, type ParsedEdits } from "./edit-blocks";
+import { baseCodeFor, isFixPrompt, versionNumberOf } from "./versions";
 
 export type ChatSnapshot = SnapshotFrom<typeof chatMachine>;
 
@@ -69,7 +70,10 @@ export function selectPreviewVersion(snapshot: ChatSnapshot): PreviewVersion | n
   if (selectedVersion === undefined && draft?.fence === "closed" && draft.code.trim()) {
     const prompt = messages.at(-1);
     const fromFix = prompt?.role === "user" && isFixPrompt(prompt.content);
-    return { number: versions.length + 1, code: draft.code, fromFix, latest: true };
+    // Edit blocks run once they apply; when they do not, the server asks for the whole file and the
+    // preview stays on the last version meanwhile.
+    const code = isEditBlocks(draft.code) ? appliedOnce(baseCodeFor(versions, prompt?.content), draft.code) : draft.code;
+    if (code !== undefined) return { number: versions.length + 1, code, fromFix, latest: true };
   }
   const shown = selectShownVersion(snapshot);
   const version = versions[shown];
@@ -77,12 +81,39 @@ export function selectPreviewVersion(snapshot: ChatSnapshot): PreviewVersion | n
   return { number: shown + 1, code: version.code, fromFix: version.fromFix, latest: shown === versions.length - 1 };
 }
 
+// The preview reads the applied draft on every update while the closing prose streams: apply once per draft.
+let lastApplied: { base: string | undefined; code: string; result: string | undefined } | undefined;
+function appliedOnce(base: string | undefined, code: string): string | undefined {
+  if (lastApplied?.base !== base || lastApplied?.code !== code) {
+    const applied = base === undefined ? undefined : applyEditBlocks(base, code);
+    lastApplied = { base, code, result: applied?.ok ? applied.code : undefined };
+  }
+  return lastApplied.result;
+}
+
+export interface CodeViewState {
+  code: string;
+  writing: boolean;
+  /** Numbered from 1. */
+  version: number;
+  /** While an answer of edit blocks streams: the blocks, to show as a diff against `base`. */
+  edits?: { base: string; parsed: ParsedEdits };
+}
+
 /** The code view: the code as it streams in, else the version on screen. Versions are numbered from 1. */
-export function selectCodeView(snapshot: ChatSnapshot): { code: string; writing: boolean; version: number } {
+export function selectCodeView(snapshot: ChatSnapshot): CodeViewState {
   const draft = selectDraftReply(snapshot);
   const versions = snapshot.context.versions;
   if (draft && draft.fence !== "none") {
-    return { code: draft.code, writing: draft.fence === "open", version: versions.length + 1 };
+    const writing = draft.fence === "open";
+    const base = baseCodeFor(versions, snapshot.context.messages.at(-1)?.content);
+    if (base !== undefined && isEditBlocks(draft.code)) {
+      const applied = writing ? undefined : appliedOnce(base, draft.code);
+      // Closed and applied: the complete new version. Open, or not applying: the change as a diff.
+      if (applied !== undefined) return { code: applied, writing, version: versions.length + 1 };
+      return { code: draft.code, writing, version: versions.length + 1, edits: { base, parsed: parseEditBlocks(draft.code) } };
+    }
+    return { code: draft.code, writing, version: versions.length + 1 };
   }
   const shown = selectShownVersion(snapshot);
   return { code: versions[shown]?.code ?? "", writing: false, version: shown + 1 };

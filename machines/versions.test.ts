@@ -46,7 +46,7 @@ describe("versionsOf (the numbered versions of the app)", () => {
   it("never counts a user message, even one that quotes code in a closed block (a follow-up on an older version)", () => {
     const messages = [user(fenced(v1)), user(followUpOnVersion("make it red", 1, v1))];
     expect(versionsOf(messages)).toEqual([]);
-    expect(versionOf(user(fenced(v1)), 0)).toBeUndefined();
+    expect(versionOf(user(fenced(v1)), 0, undefined, [])).toBeUndefined();
   });
 
   it("skips answers without code, with a code block still open, or with an empty block, so numbering has no gaps", () => {
@@ -74,8 +74,8 @@ describe("versionsOf (the numbered versions of the app)", () => {
   });
 
   it("versionOf agrees with versionsOf for a single answer and keeps the index it is given", () => {
-    expect(versionOf(answer(fenced(v2)), 7)).toEqual({ code: v2, messageIndex: 7, fromFix: false });
-    expect(versionOf(answer(fenced(v2), "stopped"), 7)).toBeUndefined();
+    expect(versionOf(answer(fenced(v2)), 7, undefined, [])).toEqual({ code: v2, messageIndex: 7, fromFix: false });
+    expect(versionOf(answer(fenced(v2), "stopped"), 7, undefined, [])).toBeUndefined();
   });
 });
 
@@ -99,11 +99,11 @@ describe("followUpOnVersion (a change asked while an older version is on screen)
 });
 
 describe("fixErrorPrompt (the preview's Fix button)", () => {
-  it("quotes the error, trimmed, in a code block and asks for the complete corrected file", () => {
+  it("quotes the error, trimmed, in a code block and asks for a fix that changes only what it needs (edit blocks welcome)", () => {
     const error = "  ReferenceError: useState is not defined\n    at App (App.tsx:3:5)\n";
     const text = fixErrorPrompt(error);
     expect(text).toContain("```\nReferenceError: useState is not defined\n    at App (App.tsx:3:5)\n```");
-    expect(text).toMatch(/complete corrected file/);
+    expect(text).toMatch(/Fix it, changing only what the fix needs\.$/);
   });
 });
 

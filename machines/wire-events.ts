@@ -18,6 +18,13 @@ export const fallbackData = z.object({
 });
 export const resetData = z.object({ reason: z.string() });
 /**
+ * The `reset` reason when a follow-up's edit blocks did not apply to the code they edit: the server
+ * asks the model once more, for the complete file (docs/wire-protocol.md).
+ */
+export const EDIT_NOT_APPLIED = "edit_not_applied";
+/** The error when the whole-file answer asked for after `EDIT_NOT_APPLIED` makes no version either. */
+export const EDIT_FAILED = "edit_failed";
+/**
  * The answer hit the output-token limit and the server asks the model for the rest; the following
  * deltas continue the same answer (no reset).
  */

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
 import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
-import { parseChatRequest, type ChatRequest } from "./chat-request";
+import { parseChatRequest, type ChatMessage, type ChatRequest } from "./chat-request";
 import { clientKey } from "./client-key";
 import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
 import type { StoredMessageState } from "./db/chat-store";
@@ -15,7 +15,10 @@ import { crossSiteRefusal, refusal } from "./refusal.server";
 import { resilientCompletion, type AttemptStats } from "./providers/resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
-import { SYSTEM_PROMPT } from "./system-prompt";
+import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT, WHOLE_FILE_SYSTEM_PROMPT } from "./system-prompt";
+import { withWholeFileFallback } from "./whole-file-fallback";
+import { resolveEditAnswer } from "../machines/edit-blocks";
+import { baseCodeFor, versionsOf } from "../machines/versions";
 import { readBoundedBody } from "./read-bounded-body";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
@@ -31,7 +34,14 @@ async function admitChatRequest(
   client: { ip: string },
 ): Promise<
   | { ok: false; response: Response }
-  | { ok: true; chat: ChatRequest; target: ResolvedModel; context: Extract<ContextResult, { ok: true }> }
+  | {
+      ok: true;
+      chat: ChatRequest;
+      target: ResolvedModel;
+      context: Extract<ContextResult, { ok: true }>;
+      /** The code a follow-up's edit blocks apply to. */
+      base: string | undefined;
+    }
 > {
   const refuse = (response: Response) => ({ ok: false as const, response });
   if (request.method !== "POST") {
@@ -75,14 +85,22 @@ async function admitChatRequest(
   if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
   const resolved = services.providers.resolve(parsed.value.model);
   if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
+  // A follow-up on a version may be answered with edit blocks against it (DESIGN.md, "Follow-up edits").
+  const base = editBase(parsed.value.messages);
   const context = buildContext({
-    systemPrompt: SYSTEM_PROMPT,
+    systemPrompt: base === undefined ? SYSTEM_PROMPT : FOLLOW_UP_SYSTEM_PROMPT,
     messages: parsed.value.messages,
     limits: resolved.value.limits ?? DEFAULT_MODEL_LIMITS,
   });
   // 413, not 400: the request is well formed, its content is too large for the model (docs/errors.md).
   if (!context.ok) return refuse(refusal(413, context.code, context.message));
-  return { ok: true, chat: parsed.value, target: resolved.value, context };
+  return { ok: true, chat: parsed.value, target: resolved.value, context, base };
+}
+
+/** The code the turn's answer may edit: the version the last user message builds on, if there is one. */
+function editBase(messages: ChatMessage[]): string | undefined {
+  const complete = messages.map((message) => ({ ...message, state: "complete" as const }));
+  return baseCodeFor(versionsOf(complete.slice(0, -1)), messages.at(-1)?.content);
 }
 
 /** Who is asking: their address (rate limits) and a signal that fires when they disconnect. */
@@ -95,7 +113,7 @@ export async function relayChat(request: Request, services: KilnServices, client
   const { config, providers, logger } = services;
   const admitted = await admitChatRequest(request, services, client);
   if (!admitted.ok) return admitted.response;
-  const { chat, target, context } = admitted;
+  const { chat, target, context, base } = admitted;
   const requestId = randomUUID();
   let turn: SavedTurn | undefined;
   if (chat.chatId) {
@@ -136,6 +154,8 @@ export async function relayChat(request: Request, services: KilnServices, client
     bytes: 0,
     reasoningBytes: 0,
     malformedFrames: 0,
+    /** Answers whose edit blocks did not apply (1: recovered with the whole file, 2: failed). */
+    editFailures: 0,
   };
 
   const stream = new ReadableStream<Uint8Array>({
@@ -164,25 +184,42 @@ export async function relayChat(request: Request, services: KilnServices, client
       // Saved before the final event goes out, so a client that reloads on `done` finds the answer.
       const save = async (state: StoredMessageState) => {
         if (!turn) return;
+        // Edit blocks are saved as the complete file they make: the chat, its shares and later turns read whole files.
+        const resolved = state === "complete" ? resolveEditAnswer(answer, base) : undefined;
+        const content = resolved?.kind === "edits" && resolved.ok ? resolved.content : answer;
         try {
-          await saveAnswer(services.store, turn, { content: answer, state, provider: stats.provider, model: stats.model });
+          await saveAnswer(services.store, turn, { content, state, provider: stats.provider, model: stats.model });
         } catch (error) {
           logger.error({ requestId, err: error }, "could not save the answer");
         }
       };
       try {
-        for await (const event of resilientCompletion({
-          target,
-          providers,
-          messages: context.conversation,
-          maxTokens: context.maxTokens,
-          contextWindow: (target.limits ?? DEFAULT_MODEL_LIMITS).contextWindow,
-          signal: upstream.signal,
-          settings: config,
-          stats,
-          onMalformedFrame: (reason) => {
-            log.malformedFrames++;
-            logger.warn({ requestId, provider: stats.provider, reason }, "skipped a malformed frame from the provider");
+        const completion = (systemPrompt: string) =>
+          resilientCompletion({
+            target,
+            providers,
+            messages: context.conversation,
+            systemPrompt,
+            maxTokens: context.maxTokens,
+            contextWindow: (target.limits ?? DEFAULT_MODEL_LIMITS).contextWindow,
+            signal: upstream.signal,
+            settings: config,
+            stats,
+            onMalformedFrame: (reason) => {
+              log.malformedFrames++;
+              logger.warn({ requestId, provider: stats.provider, reason }, "skipped a malformed frame from the provider");
+            },
+          });
+        for await (const event of withWholeFileFallback({
+          base,
+          answer: completion(base === undefined ? SYSTEM_PROMPT : FOLLOW_UP_SYSTEM_PROMPT),
+          askForWholeFile: () => completion(WHOLE_FILE_SYSTEM_PROMPT),
+          onEditFailed: (failure, attempt) => {
+            log.editFailures = attempt;
+            logger.warn(
+              { requestId, provider: stats.provider, code: failure.code, reason: failure.message, attempt },
+              "edit blocks did not apply",
+            );
           },
         })) {
           if (event.event === "delta") {
@@ -191,8 +228,7 @@ export async function relayChat(request: Request, services: KilnServices, client
               observed.firstDelta(stats.provider, stats.model);
             }
             log.bytes += Buffer.byteLength(event.data.text);
-            // Kept only to be saved: a request without a chat has nothing to save it to.
-            if (turn) answer += event.data.text;
+            answer += event.data.text;
           } else if (event.event === "reasoning") {
             // Shown to the user as it comes, never saved: the answer is what the model gave as content.
             log.reasoningBytes += Buffer.byteLength(event.data.text);

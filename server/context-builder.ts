@@ -10,6 +10,7 @@
  * the model's whole output limit.
  */
 import { extractReply } from "../machines/code-fence";
+import { answerWithCode, isEditBlocks } from "../machines/edit-blocks";
 import { versionsOf } from "../machines/versions";
 import type { ChatMessage } from "./chat-request";
 
@@ -124,12 +125,22 @@ function latestVersionIndex(messages: ChatMessage[]): number | undefined {
   return versions.at(-1)?.messageIndex;
 }
 
-/** Every version but the latest loses its code to a note; its prose (what changed, how to use it) stays. */
+/**
+ * Every version but the latest loses its code to a note; its prose (what changed, how to use it)
+ * stays. The latest is sent as the complete file even when its answer was edit blocks: the next
+ * edit's SEARCH lines are copied from it.
+ */
 function withOlderCodeOmitted(messages: ChatMessage[]): ChatMessage[] {
   const versions = versionsOf(messages.map((message) => ({ ...message, state: "complete" as const })));
   const older = new Map(versions.slice(0, -1).map((version, index) => [version.messageIndex, index + 1]));
+  const latest = versions.at(-1);
   return messages.map((message, index) => {
     const versionNumber = older.get(index);
+    if (index === latest?.messageIndex) {
+      const reply = extractReply(message.content);
+      const content = isEditBlocks(reply.code) ? answerWithCode(reply, latest.code) : message.content;
+      return { role: message.role, content };
+    }
     if (versionNumber === undefined) return { role: message.role, content: message.content };
     const reply = extractReply(message.content);
     const content = [reply.before, omittedCodeNote(versionNumber), reply.after].filter(Boolean).join("\n\n");

@@ -22,9 +22,34 @@ The code block must be a single self-contained file:
 
 When asked for a change, answer with the complete updated file, never a diff or a fragment.`;
 
-/** The messages sent to the provider: Kiln's system prompt, then the conversation as the user had it. */
+/**
+ * For a follow-up on an app the conversation already holds: the model may send only the change, as
+ * SEARCH/REPLACE edit blocks (DESIGN.md, "Follow-up edits"; applied by machines/edit-blocks.ts). A
+ * one-line change then costs a few dozen output tokens instead of the whole file.
+ */
+export const FOLLOW_UP_SYSTEM_PROMPT = `${SYSTEM_PROMPT.slice(0, SYSTEM_PROMPT.lastIndexOf("When asked for a change"))}The conversation already holds the app. For a change, answer with edit blocks instead of the whole file, all inside the one tsx code block:
+
+\`\`\`tsx
+<<<<<<< SEARCH
+lines copied exactly from the current code
+=======
+the lines that replace them
+>>>>>>> REPLACE
+\`\`\`
+
+- The current code is the latest version in the conversation, or the version the user says to start from.
+- Copy the SEARCH lines exactly, character for character, including indentation; include just enough lines (usually 2 to 8) that they appear only once in the file.
+- Use one block per place that changes, in the order the places appear in the file. To delete lines, leave the part after ======= empty. To add lines, search for the lines next to them and repeat those lines in the replacement with the new ones.
+- Never write placeholders such as "// rest unchanged".
+- If most of the file changes, answer with the complete updated file instead of edit blocks.`;
+
+/** When edit blocks did not apply: the model is asked once more, for the whole file only. */
+export const WHOLE_FILE_SYSTEM_PROMPT = `${SYSTEM_PROMPT.slice(0, SYSTEM_PROMPT.lastIndexOf("When asked for a change"))}Answer this change with the complete updated file, never edit blocks, a diff or a fragment: the last attempt to apply edit blocks to the code failed.`;
+
+/** The messages sent to the provider: a system prompt (Kiln's own by default), then the conversation as the user had it. */
 export function buildProviderMessages(
   messages: ChatMessage[],
+  systemPrompt: string = SYSTEM_PROMPT,
 ): Array<{ role: "system" | "user" | "assistant"; content: string }> {
-  return [{ role: "system", content: SYSTEM_PROMPT }, ...messages.map(({ role, content }) => ({ role, content }))];
+  return [{ role: "system", content: systemPrompt }, ...messages.map(({ role, content }) => ({ role, content }))];
 }

@@ -3,6 +3,7 @@ import { memo, useEffect, useMemo, useRef, useState } from "react";
 import type { ActorRefFrom } from "xstate";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectCodeView, selectShownVersion } from "../../machines/chat.selectors";
+import { EditDiff } from "./edit-diff";
 import { ShareButton } from "./share-button";
 
 /**
@@ -14,7 +15,7 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
   const view = useSelector(
     chat,
     selectCodeView,
-    (a, b) => a.code === b.code && a.writing === b.writing && a.version === b.version,
+    (a, b) => a.code === b.code && a.writing === b.writing && a.version === b.version && a.edits?.base === b.edits?.base,
   );
   const versionCount = useSelector(chat, (s) => s.context.versions.length);
   const shown = useSelector(chat, selectShownVersion);
@@ -22,7 +23,7 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
   const following = useRef(true);
   const [copied, setCopied] = useState(false);
 
-  const blocks = useMemo(() => codeBlocks(view.code), [view.code]);
+  const blocks = useMemo(() => (view.edits ? [] : codeBlocks(view.code)), [view.code, view.edits]);
 
   useEffect(() => {
     const element = pre.current;
@@ -55,12 +56,17 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
               ))}
             </span>
           )}
-          {view.writing && <span className="writing-badge">writing v{view.version}…</span>}
+          {view.writing && (
+            <span className="writing-badge">
+              {view.edits ? `writing v${view.version} as changes…` : `writing v${view.version}…`}
+            </span>
+          )}
         </span>
         <span className="code-actions">
           <button
             type="button"
-            disabled={!view.code}
+            // Copy takes a whole file, never edit blocks.
+            disabled={!view.code || view.edits !== undefined}
             onClick={() => {
               void navigator.clipboard?.writeText(view.code).then(() => {
                 setCopied(true);
@@ -87,9 +93,13 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
         }}
       >
         <code>
-          {view.code
-            ? blocks.map((text, index) => <CodeBlock key={index} text={text} />)
-            : "The code will appear here as it is written."}
+          {view.edits ? (
+            <EditDiff base={view.edits.base} parsed={view.edits.parsed} />
+          ) : view.code ? (
+            blocks.map((text, index) => <CodeBlock key={index} text={text} />)
+          ) : (
+            "The code will appear here as it is written."
+          )}
         </code>
       </pre>
     </section>

@@ -47,6 +47,11 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             The answer was cut off; asking the model for the rest (attempt {turn.continuation})…{" "}
           </span>
         )}
+        {turn.wholeFileRetry && active && (
+          <span className="status-note" data-testid="whole-file-note">
+            The edit did not apply; asking for the whole file…{" "}
+          </span>
+        )}
         {phase === "connecting" && !thinking && (
           <>
             Connecting to {current}… {elapsed}

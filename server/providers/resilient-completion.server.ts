@@ -66,6 +66,8 @@ export interface ResilientCompletionOptions {
   target: ResolvedModel;
   providers: ProviderFactory;
   messages: ChatMessage[];
+  /** Put in front of `messages`; Kiln's first-version prompt by default (server/system-prompt.ts). */
+  systemPrompt?: string;
   signal: AbortSignal;
   settings: ResilienceSettings;
   stats: AttemptStats;
@@ -121,7 +123,7 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
     stats.provider = target.provider.id;
     stats.model = target.model;
     const continuing = sent !== "" && target.provider.continuation;
-    const conversation = buildProviderMessages(messages);
+    const conversation = buildProviderMessages(messages, options.systemPrompt);
     const trimmer = askingForRest && !continuing ? new OverlapTrimmer(sent) : undefined;
     const attemptMessages: typeof conversation = continuing
       ? [...conversation, { role: "assistant", content: sent }]

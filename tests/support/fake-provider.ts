@@ -55,6 +55,8 @@ export interface FakeDirectives {
   firstTokenMs?: number;
   tps?: number;
   reply?: string;
+  /** The reply to the second and later requests with the same last user message (a model asked again answers differently). */
+  thenReply?: string;
   /** Milliseconds of `reasoning_content` deltas (DeepSeek's field) before the content. */
   reasoningMs?: number;
   /** A `<think>…</think>` block opens the content, as DeepSeek R1 on Together or Groq sends it. */
@@ -174,6 +176,11 @@ const SETTERS: Record<string, Setter> = {
   reply: (d, value) => {
     if (value === undefined || !isFakeReplyName(value)) return false;
     d.reply = value;
+    return true;
+  },
+  "then-reply": (d, value) => {
+    if (value === undefined || !isFakeReplyName(value)) return false;
+    d.thenReply = value;
     return true;
   },
   "reasoning-ms": count("reasoningMs", 1),
@@ -659,7 +666,10 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
         }),
       );
     }
-    const answer = remainderAfterPrefix(fakeReply(directives.reply), body.messages);
+    const attempt = (attempts.get(prompt) ?? 0) + 1;
+    attempts.set(prompt, attempt);
+    const replyName = attempt > 1 && directives.thenReply ? directives.thenReply : directives.reply;
+    const answer = remainderAfterPrefix(fakeReply(replyName), body.messages);
     // A model continuing its own answer does not think again.
     const fresh = body.messages[body.messages.length - 1].role !== "assistant" && !asksForRest(body.messages);
     const reasoning = fresh ? reasoningPieces(directives.reasoningMs) : [];
@@ -667,8 +677,6 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     record.replyText = think ? `<think>${think}</think>\n\n${answer}` : answer;
     record.reasoningText = reasoning.join("") + think;
 
-    const attempt = (attempts.get(prompt) ?? 0) + 1;
-    attempts.set(prompt, attempt);
     const effective =
       directives.failTimes === undefined || attempt <= directives.failTimes ? directives : withoutFaults(directives);
 

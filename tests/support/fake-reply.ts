@@ -10,6 +10,8 @@ export const fakeReplyNames = [
   "default",
   "no-code",
   "follow-up",
+  "edit",
+  "bad-edit",
   "chart",
   "runtime-error",
   "runtime-error-again",
@@ -97,6 +99,23 @@ export default function App() {
 }`;
 }
 
+/** Lines of `pomodoroApp`, as a model would copy them into a SEARCH. */
+function startButton(button: { padding: string; iconSize: number }): string {
+  return `          className="flex items-center gap-2 rounded-lg bg-rose-500 ${button.padding} font-medium hover:bg-rose-400"
+        >
+          {running ? <Pause size={${button.iconSize}} /> : <Play size={${button.iconSize}} />}`;
+}
+
+function resetButton(button: { padding: string; iconSize: number }): string {
+  return `          className="flex items-center gap-2 rounded-lg bg-slate-700 ${button.padding} font-medium hover:bg-slate-600"
+        >
+          <RotateCcw size={${button.iconSize}} />`;
+}
+
+function editBlock(search: string, replace: string): string {
+  return `<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE`;
+}
+
 const replies: Record<FakeReplyName, string> = {
   default: `Here's a pomodoro timer — a 25-minute focus session with start, pause and reset, in a dark Tailwind theme 🍅:
 
@@ -113,6 +132,26 @@ ${pomodoroApp({ padding: "px-8 py-4 text-xl", iconSize: 28 })}
 \`\`\`
 
 The buttons now use larger padding, text and icons; everything else is unchanged.`,
+
+  // The same change as "follow-up", sent as edit blocks: applied to "default", it makes "follow-up"'s file exactly.
+  edit: `Sure — bigger buttons, easier to hit on a phone 👍:
+
+\`\`\`tsx
+${editBlock(startButton({ padding: "px-4 py-2", iconSize: 18 }), startButton({ padding: "px-8 py-4 text-xl", iconSize: 28 }))}
+
+${editBlock(resetButton({ padding: "px-4 py-2", iconSize: 18 }), resetButton({ padding: "px-8 py-4 text-xl", iconSize: 28 }))}
+\`\`\`
+
+The buttons now use larger padding, text and icons; everything else is unchanged.`,
+
+  // Edit blocks whose SEARCH the pomodoro does not hold (a colour the model misremembered).
+  "bad-edit": `Sure — bigger buttons 👍:
+
+\`\`\`tsx
+${editBlock(startButton({ padding: "px-4 py-2", iconSize: 18 }).replace("bg-rose-500", "bg-blue-500"), startButton({ padding: "px-8 py-4 text-xl", iconSize: 28 }))}
+\`\`\`
+
+The buttons are bigger now.`,
 
   chart: `Here's a chart of weekly focus hours — add a week to see it grow 📈:
 
