@@ -13,7 +13,9 @@ import {
 } from "./chat.selectors";
 import type { ChatMessage } from "./conversation";
 import { fixErrorPrompt, followUpOnVersion } from "./versions";
-import type { WireError } from "./wire-events";
+import { EDIT_NOT_APPLIED, type WireError } from "./wire-events";
+import { extractReply } from "./code-fence";
+import { fakeReply } from "../tests/support/fake-reply";
 
 type ChatActions = NonNullable<Parameters<typeof chatMachine.provide>[0]["actions"]>;
 
@@ -1515,5 +1517,83 @@ describe("the preview's fixes (SUBMIT with a fix prompt)", () => {
     expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 2, code: fixed, fromFix: true, latest: true });
     chat.send({ type: "SELECT_VERSION", index: 0 });
     expect(selectPreviewVersion(chat.snapshot)).toEqual({ number: 1, code: broken, fromFix: false, latest: false });
+  });
+});
+
+describe("follow-ups answered with edit blocks", () => {
+  const v1 = extractReply(fakeReply("default")).code;
+  const v2 = extractReply(fakeReply("follow-up")).code;
+  const reopened = (): ChatMessage[] => [
+    { role: "user", content: "a pomodoro timer", state: "complete" },
+    { role: "assistant", content: fakeReply("default"), state: "complete" },
+  ];
+
+  it("keeps the answer as the complete file it makes, so the version, the history and a reload agree", () => {
+    const chat = startChat({ messages: reopened() });
+    chat.ask("bigger buttons");
+    chat.answer(fakeReply("edit"));
+    expect(chat.context.versions.map((v) => v.code)).toEqual([v1, v2]);
+    const saved = chat.context.messages.at(-1)!;
+    expect(saved.content).not.toContain("<<<<<<< SEARCH");
+    expect(extractReply(saved.content).code).toBe(v2);
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: v2, writing: false, version: 2 });
+  });
+
+  it("shows the blocks as a diff while they stream, runs the new version once they close, and never a half-applied one", () => {
+    const chat = startChat({ messages: reopened() });
+    chat.ask("bigger buttons");
+    chat.request.push(meta());
+    const text = fakeReply("edit");
+    const secondBlock = text.indexOf("<<<<<<< SEARCH", text.indexOf(">>>>>>> REPLACE"));
+    chat.request.push(delta(text.slice(0, secondBlock + 20)));
+    const streaming = selectCodeView(chat.snapshot);
+    expect(streaming.writing).toBe(true);
+    expect(streaming.edits?.base).toBe(v1);
+    expect(streaming.edits?.parsed.blocks).toHaveLength(1);
+    expect(streaming.edits?.parsed.partial).toBeDefined();
+    // Half the blocks arrived: the preview keeps version 1.
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(v1);
+    chat.request.push(delta(text.slice(secondBlock + 20, text.lastIndexOf("```") + 3)));
+    expect(selectPreviewVersion(chat.snapshot)).toMatchObject({ number: 2, code: v2, latest: true });
+    expect(selectCodeView(chat.snapshot)).toEqual({ code: v2, writing: false, version: 2 });
+  });
+
+  it("keeps the last version on screen when the blocks do not apply, and says a whole file is being asked for", () => {
+    const chat = startChat({ messages: reopened() });
+    chat.ask("bigger buttons");
+    chat.request.push(meta());
+    chat.request.push(delta(fakeReply("bad-edit")));
+    expect(selectPreviewVersion(chat.snapshot)?.code).toBe(v1);
+    expect(selectCodeView(chat.snapshot).edits).toBeDefined();
+    chat.request.push({ type: "server.reset", data: { reason: EDIT_NOT_APPLIED } });
+    expect(chat.context.turn?.wholeFileRetry).toBe(true);
+    expect(chat.context.draft).toBe("");
+    chat.request.push(delta(fakeReply("follow-up")));
+    chat.request.push(done());
+    expect(chat.context.versions.map((v) => v.code)).toEqual([v1, v2]);
+  });
+
+  it("a reset for another reason does not claim an edit failed", () => {
+    const chat = startChat({ messages: reopened() });
+    chat.ask("bigger buttons");
+    chat.request.push(meta());
+    chat.request.push(delta("Sure"));
+    chat.request.push(reset());
+    expect(chat.context.turn?.wholeFileRetry).toBeUndefined();
+  });
+
+  it("applies a follow-up on an older version to that version's code", () => {
+    const chat = startChat({
+      messages: [
+        ...reopened(),
+        { role: "user", content: "a chart instead", state: "complete" },
+        { role: "assistant", content: fakeReply("chart"), state: "complete" },
+      ],
+    });
+    chat.send({ type: "SELECT_VERSION", index: 0 });
+    chat.ask("bigger buttons");
+    expect(chat.request.input.messages.at(-1)?.content).toBe(followUpOnVersion("bigger buttons", 1, v1));
+    chat.answer(fakeReply("edit"));
+    expect(chat.context.versions.map((v) => v.code)).toEqual([v1, extractReply(fakeReply("chart")).code, v2]);
   });
 });
