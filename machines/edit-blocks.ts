@@ -35,6 +35,8 @@ export type AppliedEdits =
 const SEARCH_LINE = /^<{5,9} ?SEARCH\b.*$/;
 const DIVIDER_LINE = /^={5,9}\s*$/;
 const REPLACE_LINE = /^>{5,9} ?REPLACE\b.*$/;
+/** A last line that may still grow into a marker while the answer streams ("", "====", ">>>>>>> REPL"). */
+const MARKER_PREFIX = /^(?:<{1,9}|={1,9}|>{1,9}|<{5,9} ?(?:S|SE|SEA|SEAR|SEARC)|>{5,9} ?(?:R|RE|REP|REPL|REPLA|REPLAC))?$/;
 
 /** Whether fenced code is edit blocks rather than a file: it holds a SEARCH marker line. */
 export function isEditBlocks(code: string): boolean {
@@ -43,25 +45,32 @@ export function isEditBlocks(code: string): boolean {
 
 /**
  * The blocks in fenced code (complete or still streaming). Text between blocks (a file name, a blank
- * line, a remark) is ignored, as it changes nothing.
+ * line, a remark) is ignored, as it changes nothing. While streaming, a last line that may still
+ * become a marker is held back from `partial`, so the block being written never shows half a marker.
  */
 export function parseEditBlocks(code: string): ParsedEdits {
   const parsed: ParsedEdits = { blocks: [] };
   let search: string[] | undefined;
   let replace: string[] | undefined;
-  for (const raw of lines(code)) {
+  const all = lines(code);
+  for (const [index, raw] of all.entries()) {
     const line = raw.trimEnd();
     if (SEARCH_LINE.test(line)) {
       if (search) parsed.malformed ??= "A SEARCH marker inside another edit block.";
       search = [];
       replace = undefined;
-    } else if (DIVIDER_LINE.test(line) && search && !replace) {
+    } else if (DIVIDER_LINE.test(line) && !search) {
+      parsed.malformed ??= "A ======= divider without its SEARCH part.";
+    } else if (DIVIDER_LINE.test(line) && !replace) {
       replace = [];
     } else if (REPLACE_LINE.test(line)) {
-      if (!search || !replace) parsed.malformed ??= "A REPLACE marker without its SEARCH part.";
+      if (!search) parsed.malformed ??= "A REPLACE marker without its SEARCH part.";
+      else if (!replace) parsed.malformed ??= "A REPLACE marker without the ======= divider before it.";
       else parsed.blocks.push({ search: search.join("\n"), replace: replace.join("\n") });
       search = undefined;
       replace = undefined;
+    } else if (index === all.length - 1 && MARKER_PREFIX.test(line)) {
+      // Not a line yet: the marker (or the next line) it starts arrives with the next delta.
     } else if (replace) {
       replace.push(raw);
     } else if (search) {
@@ -120,7 +129,7 @@ export function applyEditBlocks(base: string, code: string): AppliedEdits {
   return { ok: true, code: crlf ? result.replace(/\n/g, "\r\n") : result };
 }
 
-/** Where the SEARCH lines sit in the file: 0-based line, and whether it matched exactly. */
+/** The 0-based line where the SEARCH lines sit in the file (exactly, else ignoring whitespace); undefined when not one place. */
 export function locateSearch(base: string, search: string): number | undefined {
   const found = locate(lines(base), lines(search));
   return found.kind === "one" ? found.at : undefined;

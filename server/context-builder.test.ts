@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { extractReply } from "../machines/code-fence";
+import { fakeReply } from "../tests/support/fake-reply";
 import { buildContext, estimateTokens, omittedCodeNote, type ModelLimits } from "./context-builder";
 import type { ChatMessage } from "./chat-request";
 import { SYSTEM_PROMPT } from "./system-prompt";
@@ -122,5 +123,74 @@ describe("estimateTokens", () => {
     expect(estimateTokens("")).toBe(0);
     expect(estimateTokens("abcd")).toBe(2);
     expect(estimateTokens("日本")).toBe(2);
+  });
+});
+
+describe("buildContext with edit-block answers", () => {
+  const pomodoro = extractReply(fakeReply("default")).code;
+  const biggerButtons = extractReply(fakeReply("follow-up")).code;
+  const title = '      <h1 className="text-3xl font-semibold">🍅 Pomodoro — 集中</h1>';
+  const biggerTitle = '      <h1 className="text-5xl font-bold">🍅 Pomodoro — 集中</h1>';
+  const titleEdit = `A bigger title:\n\n\`\`\`tsx\n<<<<<<< SEARCH\n${title}\n=======\n${biggerTitle}\n>>>>>>> REPLACE\n\`\`\`\n\nThat's all.`;
+  const LARGE: ModelLimits = { contextWindow: 128_000, maxOutputTokens: 8_192 };
+
+  function sent(messages: ChatMessage[]) {
+    const context = build(messages, LARGE);
+    if (!context.ok) throw new Error(context.message);
+    return context.messages.slice(1);
+  }
+
+  it("sends the latest version as the complete file when its answer was edit blocks, keeping the answer's prose", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "a pomodoro timer" },
+      { role: "assistant", content: fakeReply("default") },
+      { role: "user", content: "bigger buttons" },
+      { role: "assistant", content: fakeReply("edit") },
+      { role: "user", content: "now a bigger title" },
+    ];
+    const conversation = sent(messages);
+    const latest = conversation[3];
+    expect(latest.role).toBe("assistant");
+    expect(latest.content).not.toContain("<<<<<<< SEARCH");
+    const reply = extractReply(latest.content);
+    expect(reply).toEqual({ ...extractReply(fakeReply("edit")), code: biggerButtons });
+    // The version before it is only a note, its prose kept.
+    const first = extractReply(fakeReply("default"));
+    expect(conversation[1].content).toBe(`${first.before}\n\n${omittedCodeNote(1)}\n\n${first.after}`);
+    expect(conversation.at(-1)).toEqual(messages.at(-1));
+  });
+
+  it("omits the code of an older edit-block version too: only the latest version's file is sent, once", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "a pomodoro timer" },
+      { role: "assistant", content: fakeReply("default") },
+      { role: "user", content: "bigger buttons" },
+      { role: "assistant", content: fakeReply("edit") },
+      { role: "user", content: "a bigger title" },
+      { role: "assistant", content: titleEdit },
+      { role: "user", content: "now a long break" },
+    ];
+    const conversation = sent(messages);
+    const edit = extractReply(fakeReply("edit"));
+    expect(conversation[3].content).toBe(`${edit.before}\n\n${omittedCodeNote(2)}\n\n${edit.after}`);
+    expect(extractReply(conversation[5].content).code).toBe(biggerButtons.replace(title, biggerTitle));
+    const everything = conversation.map((message) => message.content).join("\n");
+    expect(everything.split("export default function App").length - 1).toBe(1);
+    expect(everything).not.toContain("<<<<<<< SEARCH");
+  });
+
+  it("keeps sending the last version that applied when the latest edit answer did not", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "a pomodoro timer" },
+      { role: "assistant", content: fakeReply("default") },
+      { role: "user", content: "bigger buttons" },
+      { role: "assistant", content: fakeReply("bad-edit") },
+      { role: "user", content: "try again" },
+    ];
+    const conversation = sent(messages);
+    expect(extractReply(conversation[1].content).code).toBe(pomodoro);
+    expect(conversation[1].content).toBe(fakeReply("default"));
+    // The failed answer made no version: nothing of it is replaced, and it holds no complete file.
+    expect(conversation[3].content).toBe(fakeReply("bad-edit"));
   });
 });
