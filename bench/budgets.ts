@@ -1,5 +1,6 @@
-/** The budgets of issue 5, checked against one run's measurements. */
+/** The budgets of issue 5 (and of the preview and follow-up phases), checked against one run's measurements. */
 import { worstRun, type BrowserMeasurement } from "./browser";
+import { summarizeFollowUps, type FollowUpMeasurement } from "./follow-ups";
 import { objects, value, type HoldMeasurement, type LeakMeasurement } from "./memory";
 import { coldFrameBytes, fenceToDone, fenceToRendered, manifestGzipBytes, medianOf, type PreviewMeasurement } from "./preview";
 import { summarizeRelay, type RelayMeasurement, type ThroughputMeasurement } from "./relay";
@@ -13,6 +14,7 @@ export interface BenchResults {
   /** One or more runs of the browser phase; page weight comes from the first. */
   browser?: BrowserMeasurement[];
   preview?: PreviewMeasurement;
+  followUps?: FollowUpMeasurement;
 }
 
 /** Growth of the V8 heap (after a forced GC) between the leak checkpoints that still counts as noise. */
@@ -131,6 +133,38 @@ export function budgetTable(results: BenchResults): Table {
       p.homePreviewRequests.length ? p.homePreviewRequests.join(", ") : "none",
       verdict(p.homePreviewRequests.length === 0),
     ]);
+  }
+  if (results.followUps) {
+    const f = results.followUps;
+    const s = summarizeFollowUps(f);
+    const runs = `median of ${f.config.runs}`;
+    rows.push([
+      `follow-up, small change: output tokens, ${runs}`,
+      "edit blocks ≥ 5× fewer than the whole file",
+      `${s.tokens.edit.toFixed(0)} vs ${s.tokens.rewrite.toFixed(0)} (${s.tokenRatio.toFixed(1)}×)`,
+      verdict(s.tokenRatio >= 5),
+    ]);
+    rows.push([
+      `follow-up, small change: request → done at ${f.config.tokensPerSecond} tokens/s, ${runs}`,
+      "edit blocks ≥ 3× faster than the whole file",
+      `${s.doneMs.edit.toFixed(0)} vs ${s.doneMs.rewrite.toFixed(0)} ms (${s.timeRatio.toFixed(1)}×)`,
+      verdict(s.timeRatio >= 3),
+    ]);
+    const { repliesApply, streamedEqual, savedEqual } = f.checks;
+    rows.push([
+      "follow-up, edit path's version",
+      "equals the whole-file answer's (replies, stream, saved)",
+      repliesApply && streamedEqual && savedEqual ? "equal" : "NOT equal",
+      verdict(repliesApply && streamedEqual && savedEqual),
+    ]);
+    if (s.firstTurn && s.lastTurn && s.lastTurn !== s.firstTurn) {
+      rows.push([
+        `provider request at turn ${s.lastTurn.turn} of a chat of small edits`,
+        `≤ 1.5× turn ${s.firstTurn.turn} (est. tokens)`,
+        `~${s.lastTurn.estimatedTokens} vs ~${s.firstTurn.estimatedTokens} tokens (${s.growth.toFixed(2)}×)`,
+        verdict(s.growth <= 1.5),
+      ]);
+    }
   }
   return { title: "Budgets", columns: ["budget", "target", "measured", "verdict"], rows };
 }

@@ -3,16 +3,17 @@
  * docs/performance.md for the method and the budgets). Not part of `npm test`.
  *
  *   npm run bench                        # everything, defaults below (~5 minutes on 2 cores)
- *   npm run bench -- --only relay,memory # some phases: relay, throughput, memory, browser, preview
+ *   npm run bench -- --only relay,memory # some phases: relay, throughput, memory, browser, preview, follow-ups
  *   npm run bench -- --help
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { browserTable, measureBrowser, weightTable, type BrowserMeasurement } from "./browser";
 import { budgetTable } from "./budgets";
+import { followUpTable, followUpTurnsTable, measureFollowUps, type FollowUpMeasurement } from "./follow-ups";
 import { connectInspector, timeByArea, topFunctions } from "./inspector";
 import { measurePreview, previewTable, previewWeightTable, type PreviewMeasurement } from "./preview";
 import { measureHeldStreams, measureLeak, memoryTable, type HoldMeasurement, type LeakMeasurement } from "./memory";
@@ -39,7 +40,7 @@ import {
 } from "./relay";
 import { renderMarkdown, renderTable, type Table } from "./stats";
 
-const PHASES = ["relay", "throughput", "memory", "browser", "preview"] as const;
+const PHASES = ["relay", "throughput", "memory", "browser", "preview", "follow-ups"] as const;
 
 const OPTIONS = {
   "first-token-ms": { type: "string", default: "300", help: "the fake provider's delay before the first token" },
@@ -71,6 +72,17 @@ const OPTIONS = {
     type: "string",
     default: "50",
     help: "tokens per second of the preview phase's answers (paces the text after the closing fence)",
+  },
+  "follow-up-runs": {
+    type: "string",
+    default: "3",
+    help: "runs of each answer of the follow-ups phase (edit blocks, whole file; medians)",
+  },
+  "follow-up-tps": { type: "string", default: "50", help: "tokens per second of the follow-ups phase's answers" },
+  "follow-up-turns": {
+    type: "string",
+    default: "2,10,20",
+    help: "chat lengths (user messages) whose provider request the follow-ups phase sizes",
   },
   chromium: { type: "string", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", help: "chromium executable" },
   only: { type: "string", default: PHASES.join(","), help: "phases to run" },
@@ -156,6 +168,7 @@ const results: {
   leak?: LeakMeasurement;
   browser?: BrowserMeasurement[];
   preview?: PreviewMeasurement;
+  followUps?: FollowUpMeasurement;
 } = {};
 const servers: ChildServer[] = [];
 const keep = <T extends ChildServer>(server: T) => (servers.push(server), server);
@@ -290,6 +303,33 @@ try {
     tables.push(previewTable(results.preview), previewWeightTable(results.preview));
     phaseDone("preview");
     await kiln.stop();
+  }
+
+  if (only.has("follow-ups")) {
+    log("\n8. follow-ups");
+    // Its own database, so the phase can read back what Kiln saved for a chat.
+    const dataDir = mkdtempSync(join(tmpdir(), "kiln-bench-follow-ups-"));
+    const databaseUrl = `file:${join(dataDir, "kiln.db")}`;
+    const kiln = keep(await startKiln(fake.url, { env: { DATABASE_URL: databaseUrl } }));
+    try {
+      results.followUps = await measureFollowUps(
+        {
+          kilnUrl: kiln.url,
+          fakeUrl: fake.url,
+          databaseUrl,
+          runs: Math.max(1, int("follow-up-runs", values["follow-up-runs"])),
+          tokensPerSecond: int("follow-up-tps", values["follow-up-tps"]),
+          firstTokenMs: pacing.firstTokenMs,
+          turns: ints("follow-up-turns", values["follow-up-turns"]),
+        },
+        log,
+      );
+    } finally {
+      await kiln.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    tables.push(followUpTable(results.followUps), followUpTurnsTable(results.followUps));
+    phaseDone("follow-ups");
   }
 } catch (error) {
   // Whatever broke, the servers' last words usually say why.
