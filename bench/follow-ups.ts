@@ -1,5 +1,5 @@
 /**
- * Follow-ups (DESIGN.md, "Follow-up edits" and "Context and ownership"): what a small change to a big
+ * Follow-ups (docs/decisions/008-edit-blocks-applied-on-both-sides.md, server/context-builder.ts): what a small change to a big
  * app costs when the model answers with SEARCH/REPLACE edit blocks instead of the whole file, and how
  * the provider's request grows as a chat of such changes gets long. Real HTTP SSE from Kiln's
  * production server (`POST /api/chat`, no chatId), the fake provider in its own process.

@@ -16,6 +16,8 @@ export interface ChatStreamInput {
   model: string;
   messages: Array<{ role: "user" | "assistant"; content: string }>;
   chatId?: string;
+  /** The request replaces the chat's last turn on purpose (docs/wire-protocol.md). */
+  regenerate?: boolean;
 }
 
 /** A wire event, named as the machine sees it: `server.meta`, `server.delta`, … */
@@ -52,7 +54,11 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
     response = await fetch(input.url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ model: input.model, messages: input.messages, ...(input.chatId ? { chatId: input.chatId } : {}) }),
+      body: JSON.stringify({
+        model: input.model,
+        messages: input.messages,
+        ...(input.chatId ? { chatId: input.chatId, ...(input.regenerate ? { regenerate: true } : {}) } : {}),
+      }),
       signal,
     });
   } catch {

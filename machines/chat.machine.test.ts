@@ -130,6 +130,7 @@ describe("sending a prompt", () => {
       model: "m",
       messages: [{ role: "user", content: "a pomodoro timer" }],
       chatId: undefined,
+      regenerate: false,
     });
   });
 
@@ -925,7 +926,9 @@ describe("reconnecting when Kiln's server cannot be reached (connection.failed)"
     expect(chat.requests).toHaveLength(2);
     expect(first.aborted).toBe(true);
     expect(chat.request.aborted).toBe(false);
-    expect(chat.request.input).toEqual(first.input);
+    // The same turn again, which the server already saved: it says so.
+    expect(chat.request.input).toEqual({ ...first.input, regenerate: true });
+    expect(first.input.regenerate).toBe(false);
     expect(chat.snapshot.matches({ active: "requesting" })).toBe(true);
     expect(chat.context.retry).toBeUndefined();
     expect(chat.context.draft).toBe("");
@@ -1595,5 +1598,35 @@ describe("follow-ups answered with edit blocks", () => {
     expect(chat.request.input.messages.at(-1)?.content).toBe(followUpOnVersion("bigger buttons", 1, v1));
     chat.answer(fakeReply("edit"));
     expect(chat.context.versions.map((v) => v.code)).toEqual([v1, extractReply(fakeReply("chart")).code, v2]);
+  });
+});
+
+describe("telling the server a turn replaces the last one (regenerate)", () => {
+  const failed = (): ChatMessage[] => [
+    { role: "user", content: "a timer", state: "complete" },
+    { role: "assistant", content: "Here", state: "failed" },
+  ];
+
+  it("a new prompt is not a regenerate; Retry, Switch model and an edited prompt are", () => {
+    const chat = startChat({ chatId: "c1" });
+    chat.ask("a timer");
+    expect(chat.request.input.regenerate).toBe(false);
+    chat.request.push({ type: "server.error", data: upstreamFailure });
+    chat.send({ type: "RETRY" });
+    expect(chat.request.input.regenerate).toBe(true);
+    chat.request.push({ type: "server.error", data: upstreamFailure });
+    chat.send({ type: "EDIT" });
+    chat.ask("a timer, in red");
+    expect(chat.request.input.regenerate).toBe(true);
+    chat.answer("Here it is.");
+    chat.ask("now bigger");
+    expect(chat.request.input.regenerate).toBe(false);
+  });
+
+  it("a reopened chat whose last answer failed regenerates it", () => {
+    const chat = startChat({ chatId: "c1", messages: failed() });
+    chat.send({ type: "RETRY" });
+    expect(chat.request.input.regenerate).toBe(true);
+    expect(chat.request.input.messages).toEqual([{ role: "user", content: "a timer" }]);
   });
 });

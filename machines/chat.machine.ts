@@ -50,6 +50,8 @@ export interface TurnProgress {
   continuation?: number;
   /** The answer's edit blocks did not apply, and the server is asking the model for the whole file. */
   wholeFileRetry?: boolean;
+  /** The turn replaces the last one on purpose (Retry, an edited prompt): the server is told so. */
+  regenerate?: boolean;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -84,6 +86,8 @@ export interface ChatContext {
   retry?: RetryWait;
   /** Reconnects to Kiln made in this turn. */
   reconnects: number;
+  /** EDIT took the last prompt back: the next turn replaces that one. */
+  replacingTurn?: boolean;
   error?: WireError;
   /** Longest silence (no event, no keep-alive) before the turn is declared timed out. */
   silenceTimeoutMs: number;
@@ -191,14 +195,20 @@ export const chatMachine = setup({
       const content =
         olderVersion === undefined ? prompt : followUpOnVersion(prompt, olderVersion + 1, context.versions[olderVersion].code);
       const autoFix = event.autoFix;
+      const fresh = newTurn(autoFix);
       return {
-        ...newTurn(autoFix),
+        ...fresh,
+        turn: context.replacingTurn ? { ...fresh.turn, regenerate: true } : fresh.turn,
+        replacingTurn: false,
         messages: [...context.messages, { role: "user" as const, content, state: "complete" as const }],
         // An automatic fix leaves whatever the user is typing in the box.
         input: autoFix ? context.input : "",
       };
     }),
-    repeatTurn: assign(({ context }) => ({ ...newTurn(), messages: withoutUnfinishedAnswer(context.messages) })),
+    repeatTurn: assign(({ context }) => {
+      const fresh = newTurn();
+      return { ...fresh, turn: { ...fresh.turn, regenerate: true }, messages: withoutUnfinishedAnswer(context.messages) };
+    }),
     recordMeta: assign(({ context, event }) => {
       assertEvent(event, "server.meta");
       const { provider, model, requestId } = event.data;
@@ -293,7 +303,7 @@ export const chatMachine = setup({
       const messages = withoutUnfinishedAnswer(context.messages);
       const last = messages.at(-1);
       if (last?.role !== "user") return {};
-      return { messages: messages.slice(0, -1), input: typedPrompt(last.content), error: undefined };
+      return { messages: messages.slice(0, -1), input: typedPrompt(last.content), error: undefined, replacingTurn: true };
     }),
     dismissError: assign({ error: undefined }),
     selectModel: assign({
@@ -342,6 +352,8 @@ export const chatMachine = setup({
           model: context.model,
           messages: toRequestMessages(context.messages),
           chatId: context.chatId,
+          // A reconnect sends the same turn again: the server already saved its prompt.
+          regenerate: Boolean(context.turn?.regenerate) || context.reconnects > 0,
         }),
       },
       initial: "requesting",

@@ -1,5 +1,5 @@
 /**
- * Follow-up edits (DESIGN.md, "Follow-up edits"): a follow-up may be answered with SEARCH/REPLACE
+ * Follow-up edits (docs/decisions/008-edit-blocks-applied-on-both-sides.md): a follow-up may be answered with SEARCH/REPLACE
  * blocks inside the one tsx fence instead of the whole file. Pure and shared: the server applies them
  * to store the complete new version (docs/decisions/008-edit-blocks-applied-on-both-sides.md), the
  * browser applies the same blocks to the same base to run the version the moment its fence closes,

@@ -25,8 +25,11 @@ export interface KilnAppOptions {
 export function createKilnApp({ services, vite, build }: KilnAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  // Only behind a proxy that sets X-Forwarded-For may it name the client (rate limits key on it).
+  // Only the proxies KILN_TRUST_PROXY names (a hop count or their addresses) may name the client in
+  // X-Forwarded-For: req.ip is then the right-most entry no trusted proxy wrote (rate limits key on it).
   app.set("trust proxy", services.config.trustProxy);
+  // Express's compiled form of the setting: is `address`, `hop` steps from Kiln, a trusted proxy?
+  const trustedProxy = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
   app.use(requestLog(services.logger));
   app.use(httpMetrics(services.metrics));
   // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
@@ -65,6 +68,7 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
       getLoadContext: (req, res) => ({
         kiln: services,
         clientIp: req.ip ?? "unknown",
+        fromTrustedProxy: req.socket.remoteAddress !== undefined && trustedProxy(req.socket.remoteAddress, 0),
         cspNonce: res.locals.cspNonce,
         clientGone: clientGoneSignal(res),
       }),

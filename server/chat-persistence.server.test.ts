@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { ChatChangedError, saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import type { ChatMessage } from "./chat-request";
 import type { ChatStore, StoredMessage, StoredMessageState } from "./db/chat-store";
 import { openChatStore } from "./db/open-chat-store.server";
@@ -38,8 +38,9 @@ async function request(
   chatId: string,
   messages: ChatMessage[],
   answer: { content: string; state?: StoredMessageState; provider?: string; model?: string },
+  options: { regenerate?: boolean } = {},
 ): Promise<SavedTurn> {
-  const turn = await saveUserTurn(store, chatId, messages);
+  const turn = await saveUserTurn(store, chatId, messages, options);
   await saveAnswer(store, turn, { state: "complete", provider: "together", model: "m", ...answer });
   return turn;
 }
@@ -131,12 +132,12 @@ describe("saving a chat's turns", () => {
     await request(chatId, [user("a timer")], { content: "Here is a ti", state: "failed", provider: "together", model: "m" });
     const [prompt, failed] = await store.listMessages(chatId);
     // The browser drops the cut-short answer and sends the same conversation again.
-    const turn = await request(chatId, [user("a timer")], {
-      content: reply("Timer"),
-      state: "complete",
-      provider: "backend-ai",
-      model: "llama-3",
-    });
+    const turn = await request(
+      chatId,
+      [user("a timer")],
+      { content: reply("Timer"), state: "complete", provider: "backend-ai", model: "llama-3" },
+      { regenerate: true },
+    );
     expect(turn.replacesMessageId).toBe(failed.id);
     const saved = await store.listMessages(chatId);
     expect(saved).toHaveLength(2);
@@ -156,7 +157,7 @@ describe("saving a chat's turns", () => {
   it("a Retry that fails again before any text keeps the earlier cut-short answer, still one prompt and one answer", async () => {
     const chatId = await newChat();
     await request(chatId, [user("a timer")], { content: "Here is a ti", state: "stopped" });
-    await request(chatId, [user("a timer")], { content: "", state: "failed" });
+    await request(chatId, [user("a timer")], { content: "", state: "failed" }, { regenerate: true });
     expect(summary(await store.listMessages(chatId))).toEqual([
       { position: 0, role: "user", content: "a timer", state: "complete" },
       { position: 1, role: "assistant", content: "Here is a ti", state: "stopped" },
@@ -170,7 +171,12 @@ describe("saving a chat's turns", () => {
     await request(chatId, [...firstTurn, user("make it blu")], { content: "Sorry, bl", state: "failed" });
     const before = await store.listMessages(chatId);
     // Edit puts "make it blu" back in the box; the user fixes it and sends.
-    const turn = await request(chatId, [...firstTurn, user("make it blue")], { content: reply("Blue timer") });
+    const turn = await request(
+      chatId,
+      [...firstTurn, user("make it blue")],
+      { content: reply("Blue timer") },
+      { regenerate: true },
+    );
     expect(turn.replacesMessageId).toBe(before[3].id);
     const saved = await store.listMessages(chatId);
     expect(summary(saved)).toEqual([
@@ -187,7 +193,7 @@ describe("saving a chat's turns", () => {
     const chatId = await newChat();
     await request(chatId, [user("a timr")], { content: "", state: "failed" });
     const [prompt] = await store.listMessages(chatId);
-    const turn = await request(chatId, [user("a timer")], { content: reply("Timer") });
+    const turn = await request(chatId, [user("a timer")], { content: reply("Timer") }, { regenerate: true });
     expect(turn.replacesMessageId).toBeUndefined();
     const saved = await store.listMessages(chatId);
     expect(saved[0]).toMatchObject({ id: prompt.id, content: "a timer" });
@@ -229,19 +235,53 @@ describe("saving a chat's turns", () => {
     // Turn 1, stopped, then retried.
     await request(chatId, [user("a timer")], { content: "Here", state: "stopped" });
     await check(["a timer", "Here"]);
-    await request(chatId, [user("a timer")], { content: reply("v1") });
+    await request(chatId, [user("a timer")], { content: reply("v1") }, { regenerate: true });
     await check(["a timer", reply("v1")]);
     sent.push(user("a timer"), assistant(reply("v1")));
     // Turn 2, fails, edited.
     await request(chatId, [...sent, user("blue")], { content: "Sor", state: "failed" });
     await check(["a timer", reply("v1"), "blue", "Sor"]);
-    await request(chatId, [...sent, user("make it blue")], { content: reply("v2") });
+    await request(chatId, [...sent, user("make it blue")], { content: reply("v2") }, { regenerate: true });
     await check(["a timer", reply("v1"), "make it blue", reply("v2")]);
     sent.push(user("make it blue"), assistant(reply("v2")));
     // Turn 3: the server dies before answering; the reopened chat regenerates.
     await saveUserTurn(store, chatId, [...sent, user("add a reset button")]);
     await check(["a timer", reply("v1"), "make it blue", reply("v2"), "add a reset button"]);
-    await request(chatId, [...sent, user("add a reset button")], { content: reply("v3") });
+    await request(chatId, [...sent, user("add a reset button")], { content: reply("v3") }, { regenerate: true });
     await check(["a timer", reply("v1"), "make it blue", reply("v2"), "add a reset button", reply("v3")]);
+  });
+
+  it("a stale copy of the conversation is refused and nothing saved changes", async () => {
+    const chatId = await newChat();
+    const turn1 = [user("a timer"), assistant(reply("v1"))];
+    await request(chatId, [user("a timer")], { content: reply("v1") });
+    await request(chatId, [...turn1, user("blue")], { content: reply("v2") });
+    const before = await store.listMessages(chatId);
+    // A tab that never saw turn 2: a new turn at its old position, a regenerate of turn 1, a replay of turn 2 unannounced.
+    await expect(saveUserTurn(store, chatId, [...turn1, user("red")])).rejects.toBeInstanceOf(ChatChangedError);
+    await expect(saveUserTurn(store, chatId, [user("a timer")], { regenerate: true })).rejects.toBeInstanceOf(ChatChangedError);
+    await expect(saveUserTurn(store, chatId, [...turn1, user("blue")])).rejects.toBeInstanceOf(ChatChangedError);
+    // A conversation longer than the saved one (it holds turns this chat never saved).
+    await expect(
+      saveUserTurn(store, chatId, [...turn1, user("blue"), assistant(reply("v2")), user("x"), assistant("y"), user("z")]),
+    ).rejects.toBeInstanceOf(ChatChangedError);
+    expect(await store.listMessages(chatId)).toEqual(before);
+  });
+
+  it("two tabs sending a new turn at once: one is saved, the other is refused, and the chat stays one straight line", async () => {
+    const chatId = await newChat();
+    await request(chatId, [user("a timer")], { content: reply("v1") });
+    const turn1 = [user("a timer"), assistant(reply("v1"))];
+    const results = await Promise.allSettled([
+      saveUserTurn(store, chatId, [...turn1, user("blue")]),
+      saveUserTurn(store, chatId, [...turn1, user("red")]),
+    ]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(Error);
+    expect(["ChatChangedError", "PositionTakenError"]).toContain(refused.reason.name);
+    const saved = await store.listMessages(chatId);
+    expect(saved).toHaveLength(3);
+    expect(saved.map((m) => m.position)).toEqual([0, 1, 2]);
   });
 });

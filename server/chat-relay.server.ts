@@ -5,13 +5,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
-import { saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { CHAT_CHANGED_MESSAGE, ChatChangedError, saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { mayWriteChat, NOT_CHAT_OWNER_MESSAGE, type Requester } from "./chat-owner.server";
+import { STORAGE_RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE, StorageUnavailable } from "./db/guarded-chat-store.server";
+import { PositionTakenError } from "./db/rows.server";
 import { parseChatRequest, type ChatMessage, type ChatRequest } from "./chat-request";
-import { clientKey } from "./client-key";
 import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
 import type { StoredMessageState } from "./db/chat-store";
 import type { ResolvedModel } from "./providers/factory.server";
 import { crossSiteRefusal, refusal } from "./refusal.server";
+import { rateLimitRefusal } from "./rate-limit.server";
 import { resilientCompletion, type AttemptStats } from "./providers/resilient-completion.server";
 import type { KilnServices } from "./services.server";
 import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
@@ -49,7 +52,7 @@ async function admitChatRequest(
   }
   const crossSite = crossSiteRefusal(request, services);
   if (crossSite) return refuse(crossSite);
-  const limited = await rateLimitRefusal(services, client.ip);
+  const limited = await rateLimitRefusal(services, "chat", client.ip);
   if (limited) return refuse(limited);
   if (services.lifecycle.draining) {
     return refuse(
@@ -85,7 +88,7 @@ async function admitChatRequest(
   if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
   const resolved = services.providers.resolve(parsed.value.model);
   if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
-  // A follow-up on a version may be answered with edit blocks against it (DESIGN.md, "Follow-up edits").
+  // A follow-up on a version may be answered with edit blocks against it (docs/wire-protocol.md).
   const base = editBase(parsed.value.messages);
   const context = buildContext({
     systemPrompt: base === undefined ? SYSTEM_PROMPT : FOLLOW_UP_SYSTEM_PROMPT,
@@ -103,9 +106,10 @@ function editBase(messages: ChatMessage[]): string | undefined {
   return baseCodeFor(versionsOf(complete.slice(0, -1)), messages.at(-1)?.content);
 }
 
-/** Who is asking: their address (rate limits) and a signal that fires when they disconnect. */
+/** Who is asking: their address (rate limits), who they are (chat ownership) and a signal that fires when they disconnect. */
 export interface ChatClient {
   ip: string;
+  requester: Requester;
   gone?: AbortSignal;
 }
 
@@ -116,15 +120,29 @@ export async function relayChat(request: Request, services: KilnServices, client
   const { chat, target, context, base } = admitted;
   const requestId = randomUUID();
   let turn: SavedTurn | undefined;
+  const headers: Record<string, string> = { ...SSE_HEADERS };
   if (chat.chatId) {
     try {
-      if (!(await services.store.getChat(chat.chatId))) {
-        return refusal(404, "chat_not_found", "There is no chat with this id.");
+      const stored = await services.store.getChat(chat.chatId);
+      if (!stored) return refusal(404, "chat_not_found", "There is no chat with this id.");
+      if (!(await mayWriteChat(services.store, stored, client.requester))) {
+        return refusal(403, "not_chat_owner", NOT_CHAT_OWNER_MESSAGE);
       }
-      turn = await saveUserTurn(services.store, chat.chatId, chat.messages);
+      if (client.requester.setCookie) headers["Set-Cookie"] = client.requester.setCookie;
+      turn = await saveUserTurn(services.store, chat.chatId, chat.messages, { regenerate: chat.regenerate });
     } catch (error) {
-      logger.error({ requestId, err: error }, "could not save the user's message");
-      return refusal(503, "storage_unavailable", "Kiln could not save your message right now; try again in a moment.");
+      if (error instanceof ChatChangedError || error instanceof PositionTakenError) {
+        logger.info({ requestId, chatId: chat.chatId, reason: error.message }, "stale turn refused");
+        return refusal(409, "chat_changed", CHAT_CHANGED_MESSAGE);
+      }
+      // The store's guard already logged the driver's error; nothing is sent to the provider unsaved.
+      if (error instanceof StorageUnavailable) {
+        return refusal(503, STORAGE_UNAVAILABLE, "Kiln could not save your message right now; try again in a moment.", {
+          "Retry-After": String(STORAGE_RETRY_AFTER_SECONDS),
+        });
+      }
+      // A bug, not the storage: Remix answers 500 and logs it.
+      throw error;
     }
   }
   const upstream = new AbortController();
@@ -289,32 +307,7 @@ export async function relayChat(request: Request, services: KilnServices, client
     },
   });
 
-  return new Response(stream, { status: 200, headers: SSE_HEADERS });
-}
-
-/**
- * The per-client token bucket (docs/operations.md). Its state is in the database, so the limit holds
- * across replicas. A database hiccup lets the request through: refusing every user would be worse.
- */
-async function rateLimitRefusal(services: KilnServices, ip: string): Promise<Response | undefined> {
-  const { perMinute, burst } = services.config.rateLimit;
-  if (perMinute === 0) return undefined;
-  try {
-    const decision = await services.store.takeRateLimitToken(`chat:${clientKey(ip)}`, {
-      capacity: burst,
-      refillPerSecond: perMinute / 60,
-    });
-    if (decision.allowed) return undefined;
-    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-    return refusal(429, "rate_limited", `Too many requests from your address; try again in ${seconds} s.`, {
-      "Retry-After": String(seconds),
-      // The body was not read: do not reuse the connection.
-      Connection: "close",
-    });
-  } catch (error) {
-    services.logger.warn({ err: error }, "rate limit check failed; letting the request through");
-    return undefined;
-  }
+  return new Response(stream, { status: 200, headers });
 }
 
 const tooLarge = Symbol("too large");
@@ -323,5 +316,5 @@ const tooLarge = Symbol("too large");
 async function readBody(request: Request, limit: number): Promise<string | typeof tooLarge> {
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) return tooLarge;
-  return (await readBoundedBody(request.body, limit)) ?? tooLarge;
+  return (await readBoundedBody(request.body, limit, { cancel: false })) ?? tooLarge;
 }

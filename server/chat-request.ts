@@ -23,6 +23,11 @@ const chatRequestSchema = z.object({
     .min(1, "must hold at least one message")
     .max(MAX_MESSAGES, `must hold at most ${MAX_MESSAGES} messages`),
   chatId: z.string().max(100).optional(),
+  /**
+   * For a saved chat: this request replaces the chat's last turn on purpose (Retry, a reconnect, an
+   * edited prompt); without it the turn must come right after the saved conversation (409 chat_changed).
+   */
+  regenerate: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

@@ -1,3 +1,4 @@
+import express from "express";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, type KilnConfig } from "./config.server";
 import { HELICONE_TOGETHER_BASE_URL, TOGETHER_BASE_URL, TOGETHER_MODELS, withV1 } from "./providers/presets";
@@ -622,5 +623,148 @@ describe("loadConfig: metrics", () => {
     expect(error.message).toMatch(/^KILN_METRICS /);
     expect(error.message).toContain("KILN_METRICS_TOKEN");
     expect(error.message).not.toContain("very-secret");
+  });
+});
+
+describe("loadConfig: KILN_TRUST_PROXY", () => {
+  /** The client address Express derives (req.ip) from this setting, a TCP peer and an X-Forwarded-For. */
+  function clientIp(trustProxy: KilnConfig["trustProxy"], peer: string, forwardedFor?: string): string | undefined {
+    const app = express();
+    app.set("trust proxy", trustProxy);
+    const req = Object.create(app.request) as express.Request;
+    Object.assign(req, {
+      app,
+      headers: forwardedFor === undefined ? {} : { "x-forwarded-for": forwardedFor },
+      socket: { remoteAddress: peer },
+      connection: { remoteAddress: peer },
+    });
+    return req.ip;
+  }
+
+  it("trusts no proxy when unset, false or 0: the TCP peer is the client whatever X-Forwarded-For says", () => {
+    for (const value of [undefined, "", "false", "FALSE", "0"]) {
+      const config = loadConfig({ KILN_TRUST_PROXY: value }, noFiles);
+      expect(config.trustProxy).toBe(0);
+      expect(clientIp(config.trustProxy, "203.0.113.7", "198.51.100.1")).toBe("203.0.113.7");
+    }
+  });
+
+  it("reads a hop count: the client is the entry that many proxies from Kiln, never one the client wrote to its left", () => {
+    const one = loadConfig({ KILN_TRUST_PROXY: "1" }, noFiles).trustProxy;
+    const two = loadConfig({ KILN_TRUST_PROXY: "2" }, noFiles).trustProxy;
+    expect([one, two]).toEqual([1, 2]);
+    // The client wrote "6.6.6.6, 7.7.7.7"; the proxy next to Kiln appended the address it saw.
+    expect(clientIp(one, "10.0.0.2", "6.6.6.6, 7.7.7.7, 198.51.100.1")).toBe("198.51.100.1");
+    // Two proxies: the outer one appended the client's address, the inner one the outer's.
+    expect(clientIp(two, "10.0.0.2", "6.6.6.6, 198.51.100.1, 10.0.0.9")).toBe("198.51.100.1");
+  });
+
+  it("reads a list of addresses, CIDR ranges (IPv4 and IPv6) and Express's named ranges, passed to Express as such", () => {
+    const config = loadConfig(
+      { KILN_TRUST_PROXY: " 10.0.0.0/8, 127.0.0.1 ,fd00::/8,::1,Loopback,linklocal,uniquelocal," },
+      noFiles,
+    );
+    expect(config.trustProxy).toEqual(["10.0.0.0/8", "127.0.0.1", "fd00::/8", "::1", "loopback", "linklocal", "uniquelocal"]);
+    // Express compiles every entry (it would throw at start-up on one it cannot read).
+    expect(clientIp(config.trustProxy, "192.168.1.1", "198.51.100.1")).toBe("198.51.100.1");
+    expect(clientIp(config.trustProxy, "fe80::1", "198.51.100.1")).toBe("198.51.100.1");
+    const list = loadConfig({ KILN_TRUST_PROXY: "10.0.0.0/8,fd00::/8" }, noFiles).trustProxy;
+    // A trusted peer's right-most untrusted entry is the client, the entries left of it are not read.
+    expect(clientIp(list, "10.1.2.3", "6.6.6.6, 198.51.100.1")).toBe("198.51.100.1");
+    expect(clientIp(list, "10.1.2.3", "6.6.6.6, 198.51.100.1, 10.9.9.9")).toBe("198.51.100.1");
+    expect(clientIp(list, "fd12::1", "2001:db8::1")).toBe("2001:db8::1");
+    // A peer outside the list is the client itself, whatever it forwards.
+    expect(clientIp(list, "203.0.113.7", "198.51.100.1")).toBe("203.0.113.7");
+    // IPv4 peers on a dual-stack socket are written IPv4-mapped; they still match an IPv4 range.
+    expect(clientIp(list, "::ffff:10.1.2.3", "198.51.100.1")).toBe("198.51.100.1");
+  });
+
+  it("makes the TCP peer a trusted proxy (the load context's fromTrustedProxy) by the same rule Express uses", () => {
+    /** What server/app.server.ts computes per request: Express's compiled setting, asked about the peer. */
+    const peerTrusted = (value: string, peer: string) => {
+      const app = express();
+      app.set("trust proxy", loadConfig({ KILN_TRUST_PROXY: value }, noFiles).trustProxy);
+      return (app.get("trust proxy fn") as (address: string, hop: number) => boolean)(peer, 0);
+    };
+    expect(peerTrusted("", "127.0.0.1")).toBe(false);
+    expect(peerTrusted("0", "10.0.0.2")).toBe(false);
+    // A hop count trusts whoever connects: Kiln must then be reachable only through its proxy.
+    expect(peerTrusted("1", "203.0.113.7")).toBe(true);
+    expect(peerTrusted("10.0.0.0/8,::1", "10.0.0.2")).toBe(true);
+    expect(peerTrusted("10.0.0.0/8,::1", "::ffff:10.0.0.2")).toBe(true);
+    expect(peerTrusted("10.0.0.0/8,::1", "::1")).toBe(true);
+    expect(peerTrusted("10.0.0.0/8,::1", "127.0.0.1")).toBe(false);
+    expect(peerTrusted("loopback", "127.0.0.1")).toBe(true);
+  });
+
+  it("refuses true with one sentence saying why and what to set instead", () => {
+    for (const value of ["true", "TRUE", "True"]) {
+      const message = configError({ KILN_TRUST_PROXY: value }).message;
+      expect(message).toBe(
+        "KILN_TRUST_PROXY=true is refused because it makes Kiln believe the left-most X-Forwarded-For entry, which the client writes itself; set the number of proxies in front of Kiln (e.g. 1) or their addresses (e.g. 10.0.0.0/8,127.0.0.1) instead",
+      );
+    }
+  });
+
+  it.each([
+    "yes",
+    "on",
+    "-1",
+    "1.5",
+    "1,10.0.0.1",
+    "10.0.0.256",
+    "10.0.0.0/33",
+    "fd00::/129",
+    "10.0.0.0/8/8",
+    "[::1]",
+    "fe80::1%eth0",
+    "10.0.0.0/255.0.0.0",
+    "proxy.internal",
+  ])("refuses KILN_TRUST_PROXY=%s, naming the entry and the forms it takes", (value) => {
+    const message = configError({ KILN_TRUST_PROXY: value }).message;
+    expect(message).toMatch(/^KILN_TRUST_PROXY entry "[^"]+" is not an IP address, a CIDR range/);
+    expect(message).toContain("a number of proxies (1, 2, …)");
+  });
+
+  it("refuses a /0 range, which would trust every address like true", () => {
+    for (const value of ["0.0.0.0/0", "::/0"]) {
+      expect(configError({ KILN_TRUST_PROXY: value }).message).toBe(
+        `KILN_TRUST_PROXY entry "${value}" would trust every address, like true; list the proxies' own addresses or ranges`,
+      );
+    }
+  });
+});
+
+describe("loadConfig: KILN_REQUEST_TIMEOUT_MS", () => {
+  it("gives a request 30 s to arrive by default, or what KILN_REQUEST_TIMEOUT_MS says", () => {
+    expect(loadConfig({}, noFiles).requestTimeoutMs).toBe(30_000);
+    expect(loadConfig({ KILN_REQUEST_TIMEOUT_MS: "120000" }, noFiles).requestTimeoutMs).toBe(120_000);
+  });
+
+  it.each(["0", "999", "soon", "1.5"])("refuses KILN_REQUEST_TIMEOUT_MS=%s, naming the variable", (value) => {
+    expect(configError({ KILN_REQUEST_TIMEOUT_MS: value }).message).toMatch(/^KILN_REQUEST_TIMEOUT_MS /);
+  });
+});
+
+describe("loadConfig: KILN_AUTH_HEADER", () => {
+  it("is off by default", () => {
+    expect(loadConfig({}, noFiles).authHeader).toBeUndefined();
+  });
+
+  it("names the header a trusted auth proxy writes, when the proxy is listed by address", () => {
+    const config = loadConfig({ KILN_AUTH_HEADER: "X-Forwarded-Email", KILN_TRUST_PROXY: "10.0.0.5" }, noFiles);
+    expect(config.authHeader).toBe("X-Forwarded-Email");
+  });
+
+  it.each([undefined, "1", "2"])("is refused when KILN_TRUST_PROXY is %s: anyone could write the header", (trustProxy) => {
+    expect(() => loadConfig({ KILN_AUTH_HEADER: "X-Forwarded-Email", KILN_TRUST_PROXY: trustProxy }, noFiles)).toThrow(
+      /KILN_AUTH_HEADER is set but KILN_TRUST_PROXY does not list the auth proxy's addresses/,
+    );
+  });
+
+  it("must be a header name", () => {
+    expect(() => loadConfig({ KILN_AUTH_HEADER: "X Email:", KILN_TRUST_PROXY: "10.0.0.5" }, noFiles)).toThrow(
+      /KILN_AUTH_HEADER must be a header name/,
+    );
   });
 });

@@ -4,6 +4,7 @@
  * Every setting is documented in docs/configuration.md.
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { backendAiPreset, togetherPreset } from "./providers/presets";
 
@@ -63,8 +64,24 @@ export interface KilnConfig {
   maxContinuations: number;
   /** On SIGTERM, how long open streams may run on before they are ended with a retryable error. */
   drainMs: number;
-  /** Client IPs come from X-Forwarded-For / X-Forwarded-Host only when Kiln runs behind a proxy that sets them. */
-  trustProxy: boolean;
+  /**
+   * Which peers may name the client in X-Forwarded-For (rate limits) and the host in X-Forwarded-Host,
+   * in the form Express's `trust proxy` setting takes as is: a hop count (the number of proxies in
+   * front of Kiln; 0 trusts none, the default) or the proxies' addresses and CIDR ranges (also
+   * Express's names `loopback`, `linklocal`, `uniquelocal`). Never `true`: see `trustProxySetting`.
+   */
+  trustProxy: number | string[];
+  /**
+   * Longest time to receive a whole request, headers and body (Node's `requestTimeout`): a slower
+   * upload is cut with a 408. Responses are not covered, so a long SSE answer streams on.
+   */
+  requestTimeoutMs: number;
+  /**
+   * `KILN_AUTH_HEADER`: the request header in which a trusted auth proxy (oauth2-proxy…) names the
+   * signed-in user; that identity then owns the chats it creates (server/chat-owner.server.ts). Read
+   * only from peers `trustProxy` trusts.
+   */
+  authHeader?: string;
   /** Chat requests per client: a token bucket refilled at perMinute, holding up to burst; perMinute 0 turns it off. */
   rateLimit: { perMinute: number; burst: number };
   /** Largest accepted `POST /api/chat` body, in bytes. */
@@ -152,10 +169,18 @@ const envSchema = z.object({
     .default(2),
   KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
   KILN_DRAIN_MS: positiveInt(10_000),
-  KILN_TRUST_PROXY: z
-    .enum(["true", "false", "1", "0"], { errorMap: () => ({ message: "must be true or false" }) })
-    .default("false")
-    .transform((value) => value === "true" || value === "1"),
+  KILN_TRUST_PROXY: optionalText,
+  KILN_AUTH_HEADER: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name such as X-Forwarded-Email")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  KILN_REQUEST_TIMEOUT_MS: z.coerce
+    .number({ invalid_type_error: "must be a number" })
+    .int("must be a whole number")
+    .min(1_000, "must be at least 1000 (1 s)")
+    .default(30_000),
   KILN_RATE_LIMIT_PER_MINUTE: z.coerce
     .number({ invalid_type_error: "must be a number" })
     .min(0, "must be 0 (off) or more")
@@ -277,7 +302,9 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     maxContinuations: vars.KILN_MAX_CONTINUATIONS,
     maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
     drainMs: vars.KILN_DRAIN_MS,
-    trustProxy: vars.KILN_TRUST_PROXY,
+    trustProxy: trustProxySetting(vars.KILN_TRUST_PROXY),
+    requestTimeoutMs: vars.KILN_REQUEST_TIMEOUT_MS,
+    authHeader: authHeaderSetting(vars),
     rateLimit: { perMinute: vars.KILN_RATE_LIMIT_PER_MINUTE, burst: vars.KILN_RATE_LIMIT_BURST },
     databaseUrl: vars.DATABASE_URL,
     port: vars.PORT,
@@ -292,11 +319,67 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
 
 type EnvVars = z.infer<typeof envSchema>;
 
+/**
+ * The auth header names the owner of chats, so only the auth proxy may set it: Kiln must know the
+ * proxy by address. A hop count trusts whoever connects, and no proxy at all trusts nobody.
+ */
+function authHeaderSetting(vars: EnvVars): string | undefined {
+  if (!vars.KILN_AUTH_HEADER) return undefined;
+  if (!Array.isArray(trustProxySetting(vars.KILN_TRUST_PROXY))) {
+    throw new ConfigError(
+      "KILN_AUTH_HEADER is set but KILN_TRUST_PROXY does not list the auth proxy's addresses (e.g. KILN_TRUST_PROXY=10.0.0.5 or 10.0.0.0/8): anybody could write the header and claim to be anyone",
+    );
+  }
+  return vars.KILN_AUTH_HEADER;
+}
+
 function metricsConfig(vars: EnvVars): KilnConfig["metrics"] {
   if (vars.KILN_METRICS === "off" && vars.KILN_METRICS_TOKEN) {
     throw new ConfigError("KILN_METRICS is off but KILN_METRICS_TOKEN is set; unset one of them");
   }
   return { enabled: vars.KILN_METRICS === "on" || Boolean(vars.KILN_METRICS_TOKEN), token: vars.KILN_METRICS_TOKEN };
+}
+
+/** Express's names for address ranges (proxy-addr's): loopback, link-local and unique-local (private). */
+const NAMED_RANGES = ["loopback", "linklocal", "uniquelocal"];
+
+/**
+ * KILN_TRUST_PROXY as Express's `trust proxy` takes it: unset, `false` or `0` → 0 (no proxy); a whole
+ * number → that many hops; otherwise a comma-separated list of addresses, CIDR ranges and named
+ * ranges, each checked here so that a typo stops the start with its name (Express would throw
+ * later, or trust something else). `true` is refused: Express would then take the left-most
+ * X-Forwarded-For entry, which the client writes itself, so every request could pick its own address.
+ */
+function trustProxySetting(value: string | undefined): number | string[] {
+  if (!value || /^(false|0+)$/i.test(value)) return 0;
+  if (/^true$/i.test(value)) {
+    throw new ConfigError(
+      "KILN_TRUST_PROXY=true is refused because it makes Kiln believe the left-most X-Forwarded-For entry, which the client writes itself; set the number of proxies in front of Kiln (e.g. 1) or their addresses (e.g. 10.0.0.0/8,127.0.0.1) instead",
+    );
+  }
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) return 0;
+  return entries.map((entry) => {
+    if (NAMED_RANGES.includes(entry.toLowerCase())) return entry.toLowerCase();
+    const [address, prefix, ...rest] = entry.split("/");
+    // Zone ids (fe80::1%eth0) and netmasks (/255.0.0.0) are left out: one spelling, the one documented.
+    const family = address.includes("%") ? 0 : isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const validPrefix = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= max);
+    if (family === 0 || rest.length > 0 || !validPrefix) {
+      const zero = prefix !== undefined && /^0+$/.test(prefix);
+      throw new ConfigError(
+        zero
+          ? `KILN_TRUST_PROXY entry "${entry}" would trust every address, like true; list the proxies' own addresses or ranges`
+          : `KILN_TRUST_PROXY entry "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or one of ${NAMED_RANGES.join(", ")}; the setting is a number of proxies (1, 2, …), such a comma-separated list, or false`,
+      );
+    }
+    return entry;
+  });
 }
 
 /**

@@ -3,6 +3,7 @@
  * production (`npm start`: the built app). One entry for both, so configuration is validated the same
  * way and every route gets the same services through Remix's load context.
  */
+import { createServer } from "node:http";
 import type { ServerBuild } from "@remix-run/node";
 import { createKilnApp } from "./app.server";
 import { ConfigError, loadConfig, type KilnConfig } from "./config.server";
@@ -14,6 +15,8 @@ import { shutDownGracefully } from "./shutdown.server";
 import { tokenExpiryWarning } from "./providers/backend-ai-errors";
 
 const production = process.env.NODE_ENV === "production";
+/** A client has this long (or KILN_REQUEST_TIMEOUT_MS, if shorter) to send a request's headers. */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 /** Start-up problems are one line on stderr and exit code 1: nothing half-started. */
 function fail(kind: string, message: string): never {
@@ -48,7 +51,20 @@ for (const provider of config.providers) {
   const warning = tokenExpiryWarning(provider.label, provider.apiKey);
   if (warning) logger.warn({ provider: provider.id }, warning);
 }
-const server = app.listen(config.port, config.host, () => {
+// Node's requestTimeout bounds receiving a request, headers and body, never sending the response:
+// an upload slower than KILN_REQUEST_TIMEOUT_MS is cut with a 408 (a slow body cannot hold a socket),
+// while an SSE answer streams on for as long as it takes (tests/integration/write-limits.test.ts).
+const server = createServer(
+  {
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs),
+    // How often Node looks for requests past those deadlines; its default, 30 s, would let a 30 s
+    // timeout run to a minute.
+    connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.requestTimeoutMs / 4)),
+  },
+  app,
+);
+server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const available = config.providers.filter((p) => p.available).map((p) => p.id);
@@ -57,8 +73,6 @@ const server = app.listen(config.port, config.host, () => {
     available.length ? "kiln listening" : "kiln listening; no provider configured yet (see the home page)",
   );
 });
-// Streams are long-lived: Node's default request timeout (5 min) would cut long generations.
-server.requestTimeout = 0;
 
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

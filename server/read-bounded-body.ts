@@ -1,9 +1,19 @@
 /**
  * Reads a body as UTF-8 text, but never more than `limit` bytes, whatever Content-Length claims (it
- * may be absent or lie): past the limit the stream is cancelled and the answer is undefined. One
- * reader for every body Kiln takes in, the browser's requests and the providers' answers alike.
+ * may be absent or lie): past the limit the answer is undefined and reading stops. One reader for
+ * every body Kiln takes in, the browser's requests and the providers' answers alike.
+ *
+ * Past the limit the stream is cancelled (a provider's answer: the download is abandoned), unless
+ * `cancel` is false. A request body must not be cancelled: Remix's request stream then destroys the
+ * socket, and the 413 never reaches the client. Left unread, it stops pulling from the socket once
+ * its small buffer is full (backpressure), and the refusal's `Connection: close` ends the socket
+ * after the answer.
  */
-export async function readBoundedBody(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string | undefined> {
+export async function readBoundedBody(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  { cancel = true }: { cancel?: boolean } = {},
+): Promise<string | undefined> {
   if (!body) return "";
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -13,7 +23,8 @@ export async function readBoundedBody(body: ReadableStream<Uint8Array> | null, l
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      if (cancel) await reader.cancel();
+      else reader.releaseLock();
       return undefined;
     }
     chunks.push(value);

@@ -5,6 +5,7 @@
  */
 import type { KilnConfig } from "./config.server";
 import type { ChatStore } from "./db/chat-store";
+import { guardChatStore } from "./db/guarded-chat-store.server";
 import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
 import { createModelDiscovery, type ModelDiscovery } from "./providers/model-discovery.server";
@@ -17,6 +18,7 @@ export interface KilnServices {
   /** Each provider's models and health from its `GET /models`; main.ts starts and stops its refreshes. */
   discovery: ModelDiscovery;
   logger: Logger;
+  /** Guarded: a storage failure is thrown as a 503 `storage_unavailable` Response (db/guarded-chat-store.server.ts). */
   store: ChatStore;
   openStreams: OpenStreams;
   metrics: Metrics;
@@ -32,7 +34,7 @@ export function createServices(config: KilnConfig, logger: Logger, store: ChatSt
     providers: createProviderFactory(config, discovery),
     discovery,
     logger,
-    store,
+    store: guardChatStore(store, logger),
     openStreams,
     // The open-streams gauge is read at scrape time, so the relay never has to keep it in step.
     metrics: createMetrics({ openStreams: () => openStreams.size }),
@@ -43,8 +45,18 @@ export function createServices(config: KilnConfig, logger: Logger, store: ChatSt
 declare module "@remix-run/node" {
   interface AppLoadContext {
     kiln: KilnServices;
-    /** The client's address (Express's req.ip: from X-Forwarded-For only with KILN_TRUST_PROXY). */
+    /**
+     * The client's address: Express's req.ip, the TCP peer's address or, behind the proxies
+     * KILN_TRUST_PROXY names, the right-most X-Forwarded-For entry those proxies did not write.
+     */
     clientIp: string;
+    /**
+     * The TCP peer of this request is a proxy KILN_TRUST_PROXY trusts, so headers that proxy sets
+     * (X-Forwarded-*, an identity header) are its word, not the client's. With a hop count every peer
+     * counts as that proxy (Kiln must then be reachable only through it); with a list of addresses,
+     * only the peers in it. False when KILN_TRUST_PROXY is unset.
+     */
+    fromTrustedProxy: boolean;
     /** This response's CSP nonce, for Remix's inline scripts (app/entry.server.tsx). */
     cspNonce?: string;
     /** Aborts when the client disconnects before the response finished (see app.server.ts). */

@@ -24,7 +24,7 @@ When asked for a change, answer with the complete updated file, never a diff or 
 
 /**
  * For a follow-up on an app the conversation already holds: the model may send only the change, as
- * SEARCH/REPLACE edit blocks (DESIGN.md, "Follow-up edits"; applied by machines/edit-blocks.ts). A
+ * SEARCH/REPLACE edit blocks (applied by machines/edit-blocks.ts; docs/decisions/008-edit-blocks-applied-on-both-sides.md). A
  * one-line change then costs a few dozen output tokens instead of the whole file.
  */
 export const FOLLOW_UP_SYSTEM_PROMPT = `${SYSTEM_PROMPT.slice(0, SYSTEM_PROMPT.lastIndexOf("When asked for a change"))}The conversation already holds the app. For a change, answer with edit blocks instead of the whole file, all inside the one tsx code block:

@@ -1,7 +1,7 @@
 /**
  * A follow-up answered with edit blocks that do not apply (a SEARCH the code does not have, or has
  * twice) must not become a half-applied version, nor leave the user to notice and retry: Kiln resets
- * the answer and asks the model once more, for the complete file (DESIGN.md, "Follow-up edits";
+ * the answer and asks the model once more, for the complete file (docs/wire-protocol.md;
  * docs/decisions/008-edit-blocks-applied-on-both-sides.md). Pure: the two completions are given.
  */
 import { resolveEditAnswer, type AppliedEdits } from "../machines/edit-blocks";

@@ -1,3 +1,4 @@
+import { useNavigate } from "@remix-run/react";
 import { useActorRef, useSelector } from "@xstate/react";
 import { useCallback, useEffect, useState } from "react";
 import type { InspectionEvent, Observer } from "xstate";
@@ -20,6 +21,8 @@ import { StatusLine } from "./status-line";
 
 export interface ChatScreenProps {
   chat: { id: string; title: string; model: string };
+  /** The chat belongs to this browser (or identity): it may add turns and share; others only read and copy. */
+  owned: boolean;
   messages: ChatMessage[];
   models: ModelInfo[];
   preview: PreviewSettings;
@@ -38,6 +41,7 @@ export function ChatScreen(props: ChatScreenProps) {
  */
 function Workspace({
   chat: saved,
+  owned,
   messages,
   models,
   preview: previewSettings,
@@ -69,7 +73,10 @@ function Workspace({
   );
   const preview = usePreview({
     settings: previewSettings,
-    version: shownVersion && { ...shownVersion, autoFixable: shownVersion.latest && shownVersion.number > versionsAtOpen },
+    version: shownVersion && {
+      ...shownVersion,
+      autoFixable: owned && shownVersion.latest && shownVersion.number > versionsAtOpen,
+    },
     chatBusy: active,
     onFix: askForFix,
   });
@@ -97,7 +104,7 @@ function Workspace({
           <ModelPicker models={models} value={model} onChange={(id) => chat.send({ type: "SELECT_MODEL", model: id })} />
         </header>
         <ChatMessages chat={chat} />
-        {canRegenerate && (
+        {owned && canRegenerate && (
           <div className="regenerate" role="status">
             This answer did not finish.{" "}
             <button type="button" className="primary" onClick={() => chat.send({ type: "RETRY" })} disabled={!modelAvailable}>
@@ -106,19 +113,56 @@ function Workspace({
           </div>
         )}
         <StatusLine chat={chat} models={models} />
-        <PromptBox
-          label="Ask for a change"
-          placeholder="Make the buttons bigger…"
-          value={input}
-          onChange={(text) => chat.send({ type: "TYPE", text })}
-          onSubmit={() => chat.send({ type: "SUBMIT" })}
-          disabled={active || !modelAvailable}
-        />
+        {owned ? (
+          <PromptBox
+            label="Ask for a change"
+            placeholder="Make the buttons bigger…"
+            value={input}
+            onChange={(text) => chat.send({ type: "TYPE", text })}
+            onSubmit={() => chat.send({ type: "SUBMIT" })}
+            disabled={active || !modelAvailable}
+          />
+        ) : (
+          <ForkNotice chat={saved} model={model} />
+        )}
       </section>
       <section className="output-column">
-        <CodeView chat={chat} chatId={saved.id} />
-        <AppPreview preview={preview} settings={previewSettings} canFix={!active && modelAvailable} />
+        <CodeView chat={chat} chatId={owned ? saved.id : undefined} />
+        <AppPreview preview={preview} settings={previewSettings} canFix={owned && !active && modelAvailable} />
       </section>
     </main>
+  );
+}
+
+/**
+ * A chat opened from another browser's link: readable, not writable. "Continue in my own chat"
+ * copies its conversation into a new chat this browser owns, and opens it.
+ */
+function ForkNotice({ chat, model }: { chat: { id: string; title: string }; model: string }) {
+  const navigate = useNavigate();
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const fork = async () => {
+    setState({ busy: true });
+    try {
+      const response = await fetch("/api/chats", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ model, title: chat.title, forkOf: chat.id }),
+      });
+      const body = (await response.json()) as { id?: string; error?: { message: string } };
+      if (!response.ok || !body.id) throw new Error(body.error?.message ?? `Kiln answered ${response.status}.`);
+      navigate(`/chats/${body.id}`);
+    } catch (error) {
+      setState({ busy: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  return (
+    <div className="fork-notice" role="note" aria-label="Read-only chat">
+      <p>This chat belongs to another browser: you can read it and run its versions, but not change it.</p>
+      <button type="button" className="primary" onClick={() => void fork()} disabled={state.busy}>
+        {state.busy ? "Copying…" : "Continue in my own chat"}
+      </button>
+      {state.error && <p className="fork-error">{state.error}</p>}
+    </div>
   );
 }

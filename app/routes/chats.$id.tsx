@@ -1,17 +1,21 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData, useLocation } from "@remix-run/react";
 import { ChatScreen } from "~/components/chat-screen";
+import { identifyRequester, ownsChat } from "../../server/chat-owner.server";
 import { previewSettings } from "../../server/preview/preview-settings.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.chat.title} — Kiln` : "Kiln" }];
 
-export async function loader({ params, context }: LoaderFunctionArgs) {
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { store, providers, config } = context.kiln;
   const chat = await store.getChat(params.id ?? "");
   if (!chat) throw new Response("There is no chat at this address.", { status: 404, statusText: "Not Found" });
   const messages = await store.listMessages(chat.id);
+  const requester = identifyRequester(request, config, context.fromTrustedProxy);
   return {
     chat: { id: chat.id, title: chat.title, model: chat.model },
+    // Anyone with the link reads the chat; only its owner writes (a chat made before ownership: its first writer).
+    owned: chat.ownerHash === null || ownsChat(chat.ownerHash, requester),
     messages: messages.map(({ role, content, state }) => ({ role, content, state })),
     models: providers.listModels(),
     // Public settings only: the browser never sees keys or provider URLs.
@@ -27,6 +31,7 @@ export default function ChatPage() {
     <ChatScreen
       key={data.chat.id}
       chat={data.chat}
+      owned={data.owned}
       messages={data.messages}
       models={data.models}
       preview={data.preview}

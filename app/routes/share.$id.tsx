@@ -8,16 +8,31 @@ import { previewSettings } from "../../server/preview/preview-settings.server";
 export async function loader({ params, context }: LoaderFunctionArgs) {
   const { store, config } = context.kiln;
   const share = await store.getShare(params.id ?? "");
-  const message = share && (await store.getMessage(share.messageId));
+  if (!share) throw new Response("There is no shared app at this address.", { status: 404, statusText: "Not Found" });
+  const preview = previewSettings(config);
+  // The frozen snapshot: what the owner published, whatever the chat holds now.
+  if (share.code !== null) {
+    return {
+      title: share.title ?? "",
+      summary: share.summary ?? "",
+      code: share.code,
+      model: share.model,
+      sharedAt: share.createdAt,
+      preview,
+    };
+  }
+  // A share made before snapshots existed: it still reads its message.
+  const message = await store.getMessage(share.messageId);
   const chat = message && (await store.getChat(message.chatId));
   if (!message || !chat) throw new Response("There is no shared app at this address.", { status: 404, statusText: "Not Found" });
   const reply = extractReply(message.content);
   return {
     title: chat.title,
-    // The model's explanation, as plain text for the description.
     summary: reply.before.replace(/\s+/g, " ").trim().slice(0, 200),
     code: reply.code,
-    preview: previewSettings(config),
+    model: message.model,
+    sharedAt: share.createdAt,
+    preview,
   };
 }
 
@@ -35,7 +50,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 
 /** A shared version, read-only: the running app and its code. Model output is shown as text only. */
 export default function SharedApp() {
-  const { title, summary, code, preview: settings } = useLoaderData<typeof loader>();
+  const { title, summary, code, model, sharedAt, preview: settings } = useLoaderData<typeof loader>();
   // Read-only: the version runs like in the chat, with no fix to ask for.
   const preview = usePreview({ settings, version: { number: 1, code, fromFix: false, autoFixable: false } });
   return (
@@ -46,6 +61,10 @@ export default function SharedApp() {
         </a>
         <h1>{title}</h1>
         {summary && <p className="muted">{summary}</p>}
+        <p className="muted" data-testid="share-receipt">
+          Shared {new Date(sharedAt).toISOString().slice(0, 10)}
+          {model ? ` · made with ${model}` : ""} · a snapshot: later changes to the chat do not change this page
+        </p>
         <a href="/" className="button-link">
           Make your own
         </a>

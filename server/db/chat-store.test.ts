@@ -114,6 +114,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
       title: "A pomodoro timer",
       model: "meta-llama/Llama-3.3-70B",
       createdAt: expect.any(Number),
+      ownerHash: null,
     });
     expect(chat.createdAt).toBeGreaterThanOrEqual(before);
     expect(chat.createdAt).toBeLessThanOrEqual(Date.now());
@@ -194,24 +195,61 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     expect(await store.updateMessage(newId(), { content: "x", state: "complete" })).toBe(false);
   });
 
-  it("creates a share for a message and reads it back; unknown share → undefined; unknown message → rejected", async () => {
+  it("creates a share for a message, holding its frozen snapshot, and reads it back; unknown share → undefined; unknown message → rejected", async () => {
     const { appended } = await chatWith(2);
-    const share = await store.createShare(appended[1].id);
+    const snapshot = { code: "export default function App() {}", title: "A timer", summary: "A timer.", model: "m", version: 1 };
+    const share = await store.createShare(appended[1].id, snapshot);
     expect(share).toEqual({
       id: expect.stringMatching(BASE64URL_128_BITS),
       messageId: appended[1].id,
       createdAt: expect.any(Number),
+      ...snapshot,
     });
     expect(await store.getShare(share.id)).toEqual(share);
-    const again = await store.createShare(appended[1].id);
+    // The message changing later (a regenerated answer) leaves the share as it was.
+    await store.updateMessage(appended[1].id, { content: "something else", state: "complete" });
+    expect(await store.getShare(share.id)).toEqual(share);
+    const again = await store.createShare(appended[1].id, snapshot);
     expect(again.id).not.toBe(share.id);
     expect(await store.getShare(newId())).toBeUndefined();
-    await expect(store.createShare(newId())).rejects.toThrow(/no such message/);
+    await expect(store.createShare(newId(), snapshot)).rejects.toThrow(/no such message/);
+  });
+
+  it("appends at an expected position only when it is the next one; otherwise nothing is written", async () => {
+    const chat = await store.createChat({ title: "t", model: "m" });
+    const first = await store.appendMessage({
+      chatId: chat.id,
+      role: "user",
+      content: "a",
+      state: "complete",
+      expectedPosition: 0,
+    });
+    expect(first.position).toBe(0);
+    await expect(
+      store.appendMessage({ chatId: chat.id, role: "user", content: "b", state: "complete", expectedPosition: 0 }),
+    ).rejects.toThrow(/the next position is 1, not 0/);
+    await expect(
+      store.appendMessage({ chatId: chat.id, role: "user", content: "c", state: "complete", expectedPosition: 2 }),
+    ).rejects.toThrow(/the next position is 1, not 2/);
+    expect((await store.listMessages(chat.id)).map((m) => m.content)).toEqual(["a"]);
+  });
+
+  it("keeps a chat's owner hash, and lets only an ownerless chat be claimed, once", async () => {
+    const owned = await store.createChat({ title: "t", model: "m", ownerHash: "a".repeat(64) });
+    expect((await store.getChat(owned.id))?.ownerHash).toBe("a".repeat(64));
+    expect(await store.claimChat(owned.id, "b".repeat(64))).toBe(false);
+    expect((await store.getChat(owned.id))?.ownerHash).toBe("a".repeat(64));
+    const legacy = await store.createChat({ title: "t", model: "m" });
+    expect(legacy.ownerHash).toBeNull();
+    expect(await store.claimChat(legacy.id, "c".repeat(64))).toBe(true);
+    expect(await store.claimChat(legacy.id, "d".repeat(64))).toBe(false);
+    expect((await store.getChat(legacy.id))?.ownerHash).toBe("c".repeat(64));
+    expect(await store.claimChat(newId(), "c".repeat(64))).toBe(false);
   });
 
   it("gives every chat, message and share a distinct 22-character base64url id", async () => {
     const { chat, appended } = await chatWith(10);
-    const share = await store.createShare(appended[0].id);
+    const share = await store.createShare(appended[0].id, { code: "x", title: "t", summary: "", model: null, version: 1 });
     const ids = [chat.id, ...appended.map((m) => m.id), share.id];
     for (const id of ids) expect(id).toMatch(BASE64URL_128_BITS);
     expect(new Set(ids).size).toBe(ids.length);

@@ -12,6 +12,8 @@ export interface StoredChat {
   title: string;
   model: string;
   createdAt: number;
+  /** SHA-256 (hex) of the owner's secret or identity (server/chat-owner.server.ts); null: made before ownership. */
+  ownerHash: string | null;
 }
 
 export interface StoredMessage {
@@ -32,6 +34,23 @@ export interface StoredShare {
   id: string;
   messageId: string;
   createdAt: number;
+  /** The snapshot the link shows (null only for shares made before snapshots existed). */
+  code: string | null;
+  title: string | null;
+  /** The model's explanation of the version, as plain text. */
+  summary: string | null;
+  model: string | null;
+  /** The version's number in its chat when it was shared. */
+  version: number | null;
+}
+
+/** What a share freezes of a version when it is published. */
+export interface ShareSnapshot {
+  code: string;
+  title: string;
+  summary: string;
+  model: string | null;
+  version: number;
 }
 
 export interface RateLimits {
@@ -50,13 +69,20 @@ export interface RateLimitDecision {
 }
 
 export interface ChatStore {
-  createChat(input: { title: string; model: string }): Promise<StoredChat>;
+  createChat(input: { title: string; model: string; ownerHash?: string | null }): Promise<StoredChat>;
   getChat(id: string): Promise<StoredChat | undefined>;
+  /** Gives an ownerless chat (made before ownership existed) to `ownerHash`; false when it already has an owner. */
+  claimChat(id: string, ownerHash: string): Promise<boolean>;
   /** In position order. */
   listMessages(chatId: string): Promise<StoredMessage[]>;
-  /** Appends at the next position (max + 1), atomically, and returns the stored row. */
+  /**
+   * Appends at the next position (max + 1), atomically, and returns the stored row. With
+   * `expectedPosition`, a next position that differs (another request appended first) throws
+   * `PositionTakenError` and nothing is written.
+   */
   appendMessage(input: {
     chatId: string;
+    expectedPosition?: number;
     role: "user" | "assistant";
     content: string;
     state: StoredMessageState;
@@ -69,8 +95,8 @@ export interface ChatStore {
     input: { content: string; state: StoredMessageState; provider?: string | null; model?: string | null },
   ): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
-  /** Publishes one assistant message (a version) under a new unguessable share id. */
-  createShare(messageId: string): Promise<StoredShare>;
+  /** Publishes a frozen snapshot of one assistant message (a version) under a new unguessable share id. */
+  createShare(messageId: string, snapshot: ShareSnapshot): Promise<StoredShare>;
   getShare(id: string): Promise<StoredShare | undefined>;
   /**
    * Takes one token from `key`'s bucket (`server/token-bucket.ts`; a new key starts full), atomically:

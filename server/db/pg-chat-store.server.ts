@@ -5,7 +5,7 @@
  * one atomic upsert (see TAKE_TOKEN). Migrations run under an advisory lock so servers starting
  * together do not migrate twice.
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
@@ -13,7 +13,7 @@ import { remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, PruneSchedule, SLACK_MS } from "./rate-limits.server";
-import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";
+import { messageChanges, newChatRow, newMessageRow, newShareRow, PositionTakenError, UnknownRowError } from "./rows.server";
 import { chats, messages, shares } from "./schema.pg";
 
 /** Any fixed number works, as long as every Kiln server uses the same one ("Kiln" in ASCII). */
@@ -46,7 +46,8 @@ returning tokens`;
 
 /** Connects, migrates, and returns the store; the pool is closed again when any step fails. */
 export async function openPgChatStore(connectionString: string): Promise<ChatStore> {
-  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
+  // query_timeout: a database that silently drops packets fails the query (503) instead of hanging it.
+  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
   // An idle client losing its connection (database restart) must not crash the server: the pool
   // drops that client and the next query opens a new connection.
   pool.on("error", () => {});
@@ -84,6 +85,14 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
       return row;
     },
 
+    async claimChat(id, ownerHash) {
+      const result = await db
+        .update(chats)
+        .set({ ownerHash })
+        .where(and(eq(chats.id, id), isNull(chats.ownerHash)));
+      return (result.rowCount ?? 0) > 0;
+    },
+
     async listMessages(chatId) {
       return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.position));
     },
@@ -96,6 +105,9 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
           .select({ next: sql<number>`coalesce(max(${messages.position}), -1) + 1` })
           .from(messages)
           .where(eq(messages.chatId, input.chatId));
+        if (input.expectedPosition !== undefined && next !== input.expectedPosition) {
+          throw new PositionTakenError(input.expectedPosition, next);
+        }
         const row = newMessageRow(input, next);
         await tx.insert(messages).values(row);
         return row;
@@ -112,8 +124,8 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
       return row;
     },
 
-    async createShare(messageId) {
-      const row = newShareRow(messageId);
+    async createShare(messageId, snapshot) {
+      const row = newShareRow(messageId, snapshot);
       await db.transaction(async (tx) => {
         const [message] = await tx.select({ id: messages.id }).from(messages).where(eq(messages.id, messageId));
         if (!message) throw new UnknownRowError("message");

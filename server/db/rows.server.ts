@@ -3,14 +3,14 @@
  * update changes. The tables have exactly the fields of the Stored* types, so rows read back by
  * drizzle are already Stored* values; nothing else needs mapping.
  */
-import type { ChatStore, StoredChat, StoredMessage, StoredShare } from "./chat-store";
+import type { ChatStore, ShareSnapshot, StoredChat, StoredMessage, StoredShare } from "./chat-store";
 import { newId } from "./new-id.server";
 
 export type AppendInput = Parameters<ChatStore["appendMessage"]>[0];
 export type UpdateInput = Parameters<ChatStore["updateMessage"]>[1];
 
-export function newChatRow(input: { title: string; model: string }): StoredChat {
-  return { id: newId(), title: input.title, model: input.model, createdAt: Date.now() };
+export function newChatRow(input: { title: string; model: string; ownerHash?: string | null }): StoredChat {
+  return { id: newId(), title: input.title, model: input.model, createdAt: Date.now(), ownerHash: input.ownerHash ?? null };
 }
 
 export function newMessageRow(input: AppendInput, position: number): StoredMessage {
@@ -27,8 +27,8 @@ export function newMessageRow(input: AppendInput, position: number): StoredMessa
   };
 }
 
-export function newShareRow(messageId: string): StoredShare {
-  return { id: newId(), messageId, createdAt: Date.now() };
+export function newShareRow(messageId: string, snapshot: ShareSnapshot): StoredShare {
+  return { id: newId(), messageId, createdAt: Date.now(), ...snapshot };
 }
 
 /** content and state always; provider and model only when given (null clears them). */
@@ -43,5 +43,16 @@ export class UnknownRowError extends Error {
   constructor(what: "chat" | "message") {
     super(`no such ${what}`);
     this.name = "UnknownRowError";
+  }
+}
+
+/** `appendMessage`'s `expectedPosition` was taken by another request first. */
+export class PositionTakenError extends Error {
+  constructor(
+    readonly expected: number,
+    readonly next: number,
+  ) {
+    super(`the next position is ${next}, not ${expected}`);
+    this.name = "PositionTakenError";
   }
 }

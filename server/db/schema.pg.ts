@@ -11,6 +11,11 @@ export const chats = pgTable("chats", {
   title: text("title").notNull(),
   model: text("model").notNull(),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  /**
+   * SHA-256 (hex) of who owns the chat: the owner cookie's secret, or the identity a trusted auth
+   * proxy names (server/chat-owner.server.ts). Null for chats made before ownership existed.
+   */
+  ownerHash: text("owner_hash"),
 });
 
 export const messages = pgTable(
@@ -42,6 +47,13 @@ export const shares = pgTable("shares", {
     .notNull()
     .references(() => messages.id, { onDelete: "cascade" }),
   createdAt: bigint("created_at", { mode: "number" }).notNull(),
+  // A frozen snapshot of the shared version: later turns, retries or regenerations of the chat never
+  // change what the link shows. Null only in shares made before snapshots existed.
+  code: text("code"),
+  title: text("title"),
+  summary: text("summary"),
+  model: text("model"),
+  version: integer("version"),
 });
 
 /**

@@ -10,14 +10,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { type BucketLimits, remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, type PruneDue, PruneSchedule } from "./rate-limits.server";
-import { messageChanges, newChatRow, newMessageRow, newShareRow, UnknownRowError } from "./rows.server";
+import { messageChanges, newChatRow, newMessageRow, newShareRow, PositionTakenError, UnknownRowError } from "./rows.server";
 import { chats, messages, rateLimits, shares } from "./schema.sqlite";
 
 /** Opens (creating the file and its folder if needed) and migrates. `path` is relative to the cwd. */
@@ -50,6 +50,16 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
       return db.select().from(chats).where(eq(chats.id, id)).get();
     },
 
+    async claimChat(id, ownerHash) {
+      return (
+        db
+          .update(chats)
+          .set({ ownerHash })
+          .where(and(eq(chats.id, id), isNull(chats.ownerHash)))
+          .run().changes > 0
+      );
+    },
+
     async listMessages(chatId) {
       return db.select().from(messages).where(eq(messages.chatId, chatId)).orderBy(asc(messages.position)).all();
     },
@@ -64,6 +74,9 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
             .from(messages)
             .where(eq(messages.chatId, input.chatId))
             .get()!;
+          if (input.expectedPosition !== undefined && next !== input.expectedPosition) {
+            throw new PositionTakenError(input.expectedPosition, next);
+          }
           const row = newMessageRow(input, next);
           tx.insert(messages).values(row).run();
           return row;
@@ -80,8 +93,8 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
       return db.select().from(messages).where(eq(messages.id, id)).get();
     },
 
-    async createShare(messageId) {
-      const row = newShareRow(messageId);
+    async createShare(messageId, snapshot) {
+      const row = newShareRow(messageId, snapshot);
       db.transaction((tx) => {
         if (!tx.select({ id: messages.id }).from(messages).where(eq(messages.id, messageId)).get()) {
           throw new UnknownRowError("message");

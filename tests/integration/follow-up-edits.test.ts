@@ -18,6 +18,10 @@ import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { fakeReply } from "../support/fake-reply";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
+import { cookieJar } from "../support/cookie-jar";
+
+/** One browser: it creates the chats these tests write to, so they are its own. */
+const jar = cookieJar();
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 const databases: Array<[string, string]> = [
@@ -57,7 +61,7 @@ describe.each(databases)("follow-ups with edit blocks (%s)", (_name, databaseUrl
   const completions = () => fake.requests.filter((r) => r.path.endsWith("/chat/completions"));
 
   async function newChat() {
-    const response = await fetch(`${kiln.url}/api/chats`, {
+    const response = await jar.fetch(`${kiln.url}/api/chats`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, title: "A timer" }),
@@ -67,13 +71,22 @@ describe.each(databases)("follow-ups with edit blocks (%s)", (_name, databaseUrl
   }
 
   async function ask(messages: Array<{ role: "user" | "assistant"; content: string }>, chatId?: string) {
-    const response = await fetch(`${kiln.url}/api/chat`, {
+    const response = await jar.fetch(`${kiln.url}/api/chat`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, messages, ...(chatId ? { chatId } : {}) }),
     });
     expect(response.status).toBe(200);
     return readSse(response);
+  }
+
+  /** A saved chat holding version 1 (the default pomodoro), ready for a follow-up. */
+  async function chatWithVersion1() {
+    const chatId = await newChat();
+    const first = await ask([{ role: "user", content: "a pomodoro timer" }], chatId);
+    expect(first.text).toBe(FIRST);
+    fake.reset();
+    return chatId;
   }
 
   const followUp = (directives: string) => [
@@ -96,7 +109,7 @@ describe.each(databases)("follow-ups with edit blocks (%s)", (_name, databaseUrl
   });
 
   it("saves an edit-block answer as the complete new file, equal to the expected one", async () => {
-    const chatId = await newChat();
+    const chatId = await chatWithVersion1();
     const stream = await ask(followUp("[fake:reply=edit]"), chatId);
     expect(stream.sequence).toEqual(["meta", "delta", "done"]);
     // The stream is what the model said: the blocks.
@@ -109,7 +122,7 @@ describe.each(databases)("follow-ups with edit blocks (%s)", (_name, databaseUrl
   });
 
   it("a bad edit makes exactly one whole-file request, announced by reset, and saves only the whole file", async () => {
-    const chatId = await newChat();
+    const chatId = await chatWithVersion1();
     const stream = await ask(followUp("[fake:reply=bad-edit][fake:then-reply=follow-up]"), chatId);
     expect(stream.sequence).toEqual(["meta", "delta", "reset", "delta", "done"]);
     expect(stream.events.find((e) => e.event === "reset")).toEqual({ event: "reset", data: { reason: EDIT_NOT_APPLIED } });
@@ -128,7 +141,7 @@ describe.each(databases)("follow-ups with edit blocks (%s)", (_name, databaseUrl
   });
 
   it("a bad edit twice ends in a retryable edit_failed, with no done and nothing saved as a version", async () => {
-    const chatId = await newChat();
+    const chatId = await chatWithVersion1();
     const stream = await ask(followUp("[fake:reply=bad-edit]"), chatId);
     expect(stream.sequence).toEqual(["meta", "delta", "reset", "delta", "error"]);
     const error = stream.events.at(-1)!;

@@ -13,6 +13,10 @@ import { openChatStore } from "../../server/db/open-chat-store.server";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
+import { cookieJar } from "../support/cookie-jar";
+
+/** One browser: it creates the chats these tests write to, so they are its own. */
+const jar = cookieJar();
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 const databases: Array<[string, string]> = [
@@ -47,7 +51,7 @@ describe.each(databases)("chats are saved (%s)", (_name, databaseUrl) => {
   });
 
   async function newChat(server = kiln) {
-    const response = await fetch(`${server.url}/api/chats`, {
+    const response = await jar.fetch(`${server.url}/api/chats`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, title: "A timer" }),
@@ -57,7 +61,7 @@ describe.each(databases)("chats are saved (%s)", (_name, databaseUrl) => {
   }
 
   function chat(chatId: string, messages: Array<{ role: string; content: string }>, init: RequestInit = {}, server = kiln) {
-    return fetch(`${server.url}/api/chat`, {
+    return jar.fetch(`${server.url}/api/chat`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, chatId, messages }),
@@ -157,7 +161,14 @@ describe.each(databases)("chats are saved (%s)", (_name, databaseUrl) => {
 
     expect((await rows(id))[0]).toMatchObject({ position: 0, role: "user", content: "a timer [fake:tps=10]" });
     // The database still works for the next server: the chat can go on.
-    const again = await readSse(await chat(id, [{ role: "user", content: "a timer" }]));
+    // Regenerating the interrupted turn (what the page's Regenerate button sends), with the prompt edited.
+    const again = await readSse(
+      await jar.fetch(`${kiln.url}/api/chat`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ model: MODEL, chatId: id, messages: [{ role: "user", content: "a timer" }], regenerate: true }),
+      }),
+    );
     expect(again.sequence.at(-1)).toBe("done");
     expect((await rows(id)).at(-1)).toMatchObject({ role: "assistant", state: "complete" });
   });

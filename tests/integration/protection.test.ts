@@ -19,7 +19,7 @@ beforeAll(async () => {
     TOGETHER_BASE_URL: fake.url,
     KILN_RATE_LIMIT_BURST: "3",
     KILN_RATE_LIMIT_PER_MINUTE: "6",
-    KILN_TRUST_PROXY: "true",
+    KILN_TRUST_PROXY: "1",
   });
 });
 

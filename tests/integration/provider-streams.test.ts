@@ -16,6 +16,10 @@ import { fakeReply } from "../support/fake-reply";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { recordedStreams } from "../support/provider-streams";
 import { readSse, type ReadStream } from "../support/read-sse";
+import { cookieJar } from "../support/cookie-jar";
+
+/** One browser: it creates the chats these tests write to, so they are its own. */
+const jar = cookieJar();
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 // Read before any test runs: without the recordings this file fails at once, saying where it looked.
@@ -70,7 +74,7 @@ beforeEach(() => fake.reset());
 const completions = () => fake.requests.filter((request) => request.path === "/v1/chat/completions");
 
 function chat(prompt: string, chatId?: string) {
-  return fetch(`${kiln.url}/api/chat`, {
+  return jar.fetch(`${kiln.url}/api/chat`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: prompt }], ...(chatId ? { chatId } : {}) }),
@@ -146,7 +150,7 @@ describe("a reasoning model through /api/chat", () => {
   });
 
   it("the saved answer holds the answer only, never the reasoning", async () => {
-    const response = await fetch(`${kiln.url}/api/chats`, {
+    const response = await jar.fetch(`${kiln.url}/api/chats`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: MODEL, title: "Reasoning" }),

@@ -3,7 +3,7 @@
  * on the other, and when one is drained with SIGTERM mid-stream the browser's chat machine recovers
  * through the other without losing the turn. Needs TEST_DATABASE_URL (CI starts a Postgres).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createActor, waitFor } from "xstate";
 import { chatMachine } from "../../machines/chat.machine";
 import type { ChatStore } from "../../server/db/chat-store";
@@ -12,6 +12,11 @@ import { startFailoverProxy, type FailoverProxy } from "../support/failover-prox
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
+import { cookieJar } from "../support/cookie-jar";
+
+/** One browser: it creates the chats these tests write to, so they are its own. */
+const jar = cookieJar();
+afterEach(() => vi.unstubAllGlobals());
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL;
 const MODEL = "deepseek-ai/DeepSeek-V3";
@@ -36,7 +41,7 @@ describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL
   });
 
   async function post(server: string, path: string, body: unknown) {
-    return fetch(`${server}${path}`, {
+    return jar.fetch(`${server}${path}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
@@ -74,6 +79,8 @@ describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL
     try {
       proxy = await startFailoverProxy([a.url, b.url]);
       const { id } = (await (await post(proxy.url, "/api/chats", { model: MODEL, title: "drain" })).json()) as { id: string };
+      // The machine's requests carry the owner cookie, as the browser's do.
+      vi.stubGlobal("fetch", jar.fetch);
       const chat = createActor(chatMachine, {
         input: { model: MODEL, chatId: id, apiUrl: `${proxy.url}/api/chat`, reconnectBaseMs: 50 },
       }).start();

@@ -10,6 +10,10 @@ import type { WireEvent } from "../../machines/wire-events";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
+import { cookieJar } from "../support/cookie-jar";
+
+/** One browser: it creates the chats these tests write to, so they are its own. */
+const jar = cookieJar();
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 let fake: FakeProvider;
@@ -29,7 +33,7 @@ async function startServer(drainMs: number) {
 }
 
 async function newChat(kiln: KilnServer) {
-  const response = await fetch(`${kiln.url}/api/chats`, {
+  const response = await jar.fetch(`${kiln.url}/api/chats`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ model: MODEL, title: "t" }),
@@ -39,7 +43,7 @@ async function newChat(kiln: KilnServer) {
 
 /** Starts a stream and resolves once its first delta has arrived; `done` resolves with all events. */
 async function openStream(kiln: KilnServer, chatId: string, prompt: string) {
-  const response = await fetch(`${kiln.url}/api/chat`, {
+  const response = await jar.fetch(`${kiln.url}/api/chat`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ model: MODEL, chatId, messages: [{ role: "user", content: prompt }] }),
