@@ -42,7 +42,8 @@ beforeAll(async () => {
     KILN_RETRY_BASE_MS: "20",
     KILN_RETRY_MAX_MS: "100",
     KILN_IDLE_TIMEOUT_MS: "300",
-    KILN_FIRST_BYTE_TIMEOUT_MS: "500",
+    // 1 s: 50 concurrent streams on a busy 2-core machine must not miss it; the missed-first-byte case waits 2 s.
+    KILN_FIRST_BYTE_TIMEOUT_MS: "1000",
     KILN_MAX_RETRY_AFTER_MS: "2000",
   });
 });
