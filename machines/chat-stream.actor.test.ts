@@ -666,7 +666,12 @@ describe("the real stream actor inside the chat machine", () => {
     expect(snapshot.context.reconnects).toBe(1);
     expect(snapshot.context.messages).toEqual([
       { role: "user", content: "a timer", state: "complete" },
-      { role: "assistant", content: "Here is a timer.", state: "complete" },
+      {
+        role: "assistant",
+        content: "Here is a timer.",
+        state: "complete",
+        receipt: expect.objectContaining({ provider: "together", model: "m", retries: 0 }),
+      },
     ]);
     chat.stop();
   });

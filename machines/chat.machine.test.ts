@@ -233,6 +233,7 @@ describe("an answer cut off at the model's output limit", () => {
       role: "assistant",
       content: "```tsx\nexport default function App() {\n  return null;\n}\n```",
       state: "complete",
+      receipt: expect.objectContaining({ provider: "together", model: "m" }),
     });
     expect(chat.context.versions).toHaveLength(1);
   });
@@ -275,7 +276,12 @@ describe("a finished answer", () => {
     expect(chat.context.draft).toBe("");
     expect(chat.context.messages).toEqual([
       { role: "user", content: "a timer", state: "complete" },
-      { role: "assistant", content: replyWith(timerV1), state: "complete" },
+      {
+        role: "assistant",
+        content: replyWith(timerV1),
+        state: "complete",
+        receipt: expect.objectContaining({ provider: "together", model: "m" }),
+      },
     ]);
     expect(chat.context.versions).toEqual([{ code: timerV1, messageIndex: 1, fromFix: false }]);
     expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
@@ -291,6 +297,7 @@ describe("a finished answer", () => {
       role: "assistant",
       content: "I can build small React apps.",
       state: "complete",
+      receipt: expect.objectContaining({ provider: "together", model: "m" }),
     });
     expect(chat.context.versions).toEqual([]);
     expect(selectPreviewVersion(chat.snapshot)).toBeNull();
@@ -944,7 +951,12 @@ describe("reconnecting when Kiln's server cannot be reached (connection.failed)"
     expect(chat.snapshot.value).toBe("done");
     expect(chat.context.messages).toEqual([
       { role: "user", content: "a timer", state: "complete" },
-      { role: "assistant", content: replyWith(timerV1), state: "complete" },
+      {
+        role: "assistant",
+        content: replyWith(timerV1),
+        state: "complete",
+        receipt: expect.objectContaining({ provider: "together", model: "m" }),
+      },
     ]);
     expect(selectPreviewVersion(chat.snapshot)?.code).toBe(timerV1);
   });
@@ -1110,7 +1122,20 @@ describe("a provider fallback (server.fallback)", () => {
     chat.request.push(delta("From openai"));
     chat.request.push(done());
     expect(chat.context.turn).toMatchObject({ provider: "openai", model: "gpt-4o", fellBackFrom: "together" });
-    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "From openai", state: "complete" });
+    expect(chat.context.messages.at(-1)).toEqual({
+      role: "assistant",
+      content: "From openai",
+      state: "complete",
+      receipt: {
+        provider: "openai",
+        model: "gpt-4o",
+        firstTokenMs: 0,
+        totalMs: 0,
+        retries: 0,
+        fallbacks: 1,
+        fellBackFrom: "together",
+      },
+    });
   });
 
   it("a new turn starts without the previous turn's fallback", () => {
@@ -1121,6 +1146,114 @@ describe("a provider fallback (server.fallback)", () => {
     chat.ask("make it blue");
     expect(chat.context.turn?.fellBackFrom).toBeUndefined();
     expect(chat.context.turn?.provider).toBeUndefined();
+  });
+});
+
+describe("a finished answer's receipt (the line under its version)", () => {
+  it("names who answered and keeps the times the browser saw, the server's retries and the done event's usage", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    vi.advanceTimersByTime(100);
+    chat.request.push(meta("together"));
+    chat.request.push(serverRetry(1, 200, "rate_limited"));
+    vi.advanceTimersByTime(300);
+    chat.request.push(delta("Here is "));
+    vi.advanceTimersByTime(1_600);
+    chat.request.push(delta(replyWith(timerV1)));
+    chat.request.push({
+      type: "server.done",
+      data: { finishReason: "stop", usage: { promptTokens: 812, completionTokens: 1934, totalTokens: 2746 } },
+    });
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.messages.at(-1)?.receipt).toEqual({
+      provider: "together",
+      model: "m",
+      firstTokenMs: 400,
+      totalMs: 2_000,
+      retries: 1,
+      fallbacks: 0,
+      inputTokens: 812,
+      outputTokens: 1934,
+    });
+  });
+
+  it("after a fallback names the provider that answered, its model, and the one it fell back from", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta("together"));
+    chat.request.push(serverRetry(1, 20, "provider_unavailable"));
+    chat.request.push({
+      type: "server.fallback",
+      data: { from: "together", to: "backup", reason: "provider_unavailable", model: "backup-model" },
+    });
+    chat.request.push({
+      type: "server.fallback",
+      data: { from: "backup", to: "third", reason: "provider_auth", model: "third-model" },
+    });
+    chat.request.push(delta(replyWith(timerV1)));
+    chat.request.push(done());
+    const receipt = chat.context.messages.at(-1)?.receipt;
+    expect(receipt).toMatchObject({
+      provider: "third",
+      model: "third-model",
+      retries: 1,
+      fallbacks: 2,
+      fellBackFrom: "together",
+    });
+    // No usage reported: no token counts, rather than zeros.
+    expect(receipt).not.toHaveProperty("inputTokens");
+    expect(receipt).not.toHaveProperty("outputTokens");
+    // The status line still says which provider failed last.
+    expect(chat.context.turn?.fellBackFrom).toBe("backup");
+    expect(chat.context.versions).toHaveLength(1);
+  });
+
+  it("counts a reconnect's request afresh, as the server saves it", () => {
+    const chat = startChat({ reconnectBaseMs: 0 });
+    chat.ask("a timer");
+    chat.request.push(meta("together"));
+    chat.request.push(serverRetry(1, 0));
+    chat.request.push({ type: "server.fallback", data: { from: "together", to: "backup", reason: "x", model: "backup-model" } });
+    chat.request.push(connectionFailed());
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.requests).toHaveLength(2);
+    chat.answer(replyWith(timerV1));
+    expect(chat.context.messages.at(-1)?.receipt).toMatchObject({ provider: "together", retries: 0, fallbacks: 0 });
+    expect(chat.context.messages.at(-1)?.receipt).not.toHaveProperty("fellBackFrom");
+  });
+
+  it("an answer that did not finish gets none; a saved chat's receipts stay on its messages", () => {
+    const saved: ChatMessage[] = [
+      { role: "user", content: "a timer", state: "complete" },
+      {
+        role: "assistant",
+        content: replyWith(timerV1),
+        state: "complete",
+        receipt: {
+          provider: "backup",
+          model: "backup-model",
+          totalMs: 1_200,
+          retries: 0,
+          fallbacks: 1,
+          fellBackFrom: "together",
+        },
+      },
+    ];
+    const chat = startChat({ messages: saved });
+    expect(chat.context.messages).toEqual(saved);
+    chat.ask("make it blue");
+    chat.request.push(meta());
+    chat.request.push(delta("Sure"));
+    chat.send({ type: "CANCEL" });
+    expect(chat.context.messages.at(-1)).toEqual({ role: "assistant", content: "Sure", state: "stopped" });
+    expect(chat.context.messages[1]).toEqual(saved[1]);
+    // The receipt is the browser's: never part of what is sent back to the model.
+    chat.send({ type: "RETRY" });
+    expect(chat.request.input.messages).toEqual([
+      { role: "user", content: "a timer" },
+      { role: "assistant", content: replyWith(timerV1) },
+      { role: "user", content: "make it blue" },
+    ]);
   });
 });
 

@@ -29,6 +29,7 @@ import { backoffDelay } from "./backoff";
 import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
 import { resolveEditAnswer } from "./edit-blocks";
+import { usageFigures, type Receipt } from "./receipt";
 import { baseCodeFor, followUpOnVersion, typedPrompt, versionOf, versionsOf, type Version } from "./versions";
 import { EDIT_NOT_APPLIED, SERVER_SHUTTING_DOWN, type WireError } from "./wire-events";
 
@@ -42,8 +43,13 @@ export interface TurnProgress {
   provider?: string;
   model?: string;
   requestId?: string;
-  /** Set when the server fell back to another provider during this turn. */
+  /** Set when the server fell back to another provider during this turn: the provider that failed last. */
   fellBackFrom?: string;
+  /** The provider the request went to first (`meta`): the one a fallback's receipt names. */
+  firstProvider?: string;
+  /** The server's `retry` and `fallback` events in this request, for the receipt. */
+  retries?: number;
+  fallbacks?: number;
   /** The preview asked for this turn by itself, to fix an error of the version it ran. */
   autoFix?: boolean;
   /** The answer hit the model's output limit and the server asked for the rest: the latest `continue`'s attempt. */
@@ -138,6 +144,26 @@ function endTurn(context: ChatContext, state: MessageState): Partial<ChatContext
   return { messages, draft: "", retry: undefined, turn: context.turn && { ...context.turn, endedAt: Date.now() } };
 }
 
+/**
+ * The receipt of a finished turn, from its wire events: who answered (`meta`, changed by `fallback`),
+ * the times the browser saw (first delta, the end), the server's retries and fallbacks, and the
+ * `done` event's usage. Undefined when no `meta` said who answered.
+ */
+function receiptOf(turn: TurnProgress, usage: Parameters<typeof usageFigures>[0]): Receipt | undefined {
+  if (!turn.provider || !turn.model) return undefined;
+  const fallbacks = turn.fallbacks ?? 0;
+  return {
+    provider: turn.provider,
+    model: turn.model,
+    ...(turn.firstDeltaAt !== undefined && { firstTokenMs: turn.firstDeltaAt - turn.startedAt }),
+    totalMs: (turn.endedAt ?? Date.now()) - turn.startedAt,
+    retries: turn.retries ?? 0,
+    fallbacks,
+    ...(fallbacks > 0 && turn.firstProvider && { fellBackFrom: turn.firstProvider }),
+    ...usageFigures(usage),
+  };
+}
+
 /** The events that end a turn with an error (or, when it may still recover, schedule a reconnect). */
 const failureEvents = ["server.error", "connection.failed"] as const;
 type FailureEvent = Extract<ChatEvent, { type: (typeof failureEvents)[number] }>;
@@ -212,17 +238,46 @@ export const chatMachine = setup({
     recordMeta: assign(({ context, event }) => {
       assertEvent(event, "server.meta");
       const { provider, model, requestId } = event.data;
-      return context.turn ? { turn: { ...context.turn, provider, model, requestId } } : {};
+      // `meta` opens every request, a reconnect's too: its retries and fallbacks are counted afresh, as the server does.
+      return context.turn
+        ? {
+            turn: {
+              ...context.turn,
+              provider,
+              model,
+              requestId,
+              firstProvider: provider,
+              retries: 0,
+              fallbacks: 0,
+              fellBackFrom: undefined,
+            },
+          }
+        : {};
     }),
     recordFallback: assign(({ context, event }) => {
       assertEvent(event, "server.fallback");
       const { to, model, from } = event.data;
-      return context.turn ? { turn: { ...context.turn, provider: to, model, fellBackFrom: from } } : {};
+      const turn = context.turn;
+      return turn
+        ? {
+            turn: {
+              ...turn,
+              provider: to,
+              model,
+              fellBackFrom: from,
+              firstProvider: turn.firstProvider ?? from,
+              fallbacks: (turn.fallbacks ?? 0) + 1,
+            },
+          }
+        : {};
     }),
-    recordServerRetry: assign(({ event }) => {
+    recordServerRetry: assign(({ context, event }) => {
       assertEvent(event, "server.retry");
       const { attempt, delayMs, reason } = event.data;
-      return { retry: { source: "server" as const, attempt, delayMs, reason, until: Date.now() + delayMs } };
+      return {
+        retry: { source: "server" as const, attempt, delayMs, reason, until: Date.now() + delayMs },
+        turn: context.turn && { ...context.turn, retries: (context.turn.retries ?? 0) + 1 },
+      };
     }),
     scheduleReconnect: assign(({ context, event }) => {
       assertEvent(event, failureEvents);
@@ -267,17 +322,23 @@ export const chatMachine = setup({
         turn: context.turn && (wholeFileRetry ? { ...context.turn, wholeFileRetry } : context.turn),
       };
     }),
-    finishTurn: assign(({ context }) => {
+    finishTurn: assign(({ context, event }) => {
+      assertEvent(event, "server.done");
       // An answer of edit blocks is kept as the complete file it makes, as the server saves it.
       const resolved = resolveEditAnswer(context.draft, baseCodeFor(context.versions, context.messages.at(-1)?.content));
       const draft = resolved.kind === "edits" && resolved.ok ? resolved.content : context.draft;
       const ended = endTurn({ ...context, draft }, "complete");
-      const messages = ended.messages!;
+      const receipt = ended.turn && receiptOf(ended.turn, event.data.usage);
+      // The answer just added (an empty answer adds none) keeps its receipt.
+      const messages =
+        receipt && draft ? [...ended.messages!.slice(0, -1), { ...ended.messages!.at(-1)!, receipt }] : ended.messages!;
       const index = messages.length - 1;
       const prompt = messages[index - 1];
       const version = versionOf(messages[index], index, prompt, context.versions);
       // A new version is what the user wants to see: the selection follows it.
-      return version ? { ...ended, versions: [...context.versions, version], selectedVersion: undefined } : ended;
+      return version
+        ? { ...ended, messages, versions: [...context.versions, version], selectedVersion: undefined }
+        : { ...ended, messages };
     }),
     selectVersion: assign(({ context, event }) => {
       assertEvent(event, "SELECT_VERSION");

@@ -1,6 +1,8 @@
 /**
  * The conversation as the chat machine keeps it, and what of it is sent to the server. Pure.
  */
+import type { Receipt } from "./receipt";
+
 export type MessageState = "complete" | "stopped" | "failed";
 
 export interface ChatMessage {
@@ -8,6 +10,11 @@ export interface ChatMessage {
   content: string;
   /** Assistant answers that were cut short stay visible, marked as such. */
   state: MessageState;
+  /**
+   * For an answer: who answered, how long it took, its tokens, retries and fallbacks (machines/receipt.ts).
+   * Set when a turn finishes, and read back with a saved chat; never sent to the server.
+   */
+  receipt?: Receipt;
 }
 
 /**

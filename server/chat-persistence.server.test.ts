@@ -11,6 +11,7 @@ import { ChatChangedError, saveAnswer, saveUserTurn, type SavedTurn } from "./ch
 import type { ChatMessage } from "./chat-request";
 import type { ChatStore, StoredMessage, StoredMessageState } from "./db/chat-store";
 import { openChatStore } from "./db/open-chat-store.server";
+import type { ReceiptFigures } from "../machines/receipt";
 
 const tempDir = mkdtempSync(join(tmpdir(), "kiln-persistence-test-"));
 let store: ChatStore;
@@ -37,7 +38,7 @@ async function newChat() {
 async function request(
   chatId: string,
   messages: ChatMessage[],
-  answer: { content: string; state?: StoredMessageState; provider?: string; model?: string },
+  answer: { content: string; state?: StoredMessageState; provider?: string; model?: string; receipt?: ReceiptFigures },
   options: { regenerate?: boolean } = {},
 ): Promise<SavedTurn> {
   const turn = await saveUserTurn(store, chatId, messages, options);
@@ -91,6 +92,24 @@ describe("saving a chat's turns", () => {
       model: "llama-3",
     });
     expectStraightLine(saved);
+  });
+
+  it("the answer is saved with its receipt; a retry's answer replaces it, and one saved without a receipt leaves none", async () => {
+    const chatId = await newChat();
+    const failedReceipt = { firstTokenMs: 200, totalMs: 3_000, retries: 3, fallbacks: 0 };
+    await request(chatId, [user("a timer")], { content: "Here is a ti", state: "failed", receipt: failedReceipt });
+    expect((await store.listMessages(chatId)).map((m) => m.receipt)).toEqual([null, failedReceipt]);
+    const receipt = { firstTokenMs: 350, totalMs: 5_100, retries: 0, fallbacks: 1, fellBackFrom: "together", outputTokens: 40 };
+    await request(
+      chatId,
+      [user("a timer")],
+      { content: reply("Timer"), provider: "backup", model: "b", receipt },
+      { regenerate: true },
+    );
+    const [, answer] = await store.listMessages(chatId);
+    expect(answer).toMatchObject({ state: "complete", provider: "backup", model: "b", receipt });
+    await request(chatId, [user("a timer")], { content: reply("Timer 2") }, { regenerate: true });
+    expect((await store.listMessages(chatId)).map((m) => m.receipt)).toEqual([null, null]);
   });
 
   it.each(["stopped", "failed"] as const)("a cut-short answer is saved with what arrived, marked %s", async (state) => {

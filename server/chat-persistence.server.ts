@@ -9,6 +9,7 @@
  * never overwrites what another tab saved.
  */
 import type { ChatMessage } from "./chat-request";
+import type { ReceiptFigures } from "../machines/receipt";
 import type { ChatStore, StoredMessageState } from "./db/chat-store";
 
 export interface SavedTurn {
@@ -74,12 +75,18 @@ export async function saveUserTurn(
   return { chatId, replacesMessageId: answer?.role === "assistant" ? answer.id : undefined };
 }
 
+/**
+ * Saves the answer with who gave it and its receipt (machines/receipt.ts); a retried turn's answer
+ * replaces the unfinished one, receipt included.
+ */
 export async function saveAnswer(
   store: ChatStore,
   turn: SavedTurn,
-  answer: { content: string; state: StoredMessageState; provider: string; model: string },
+  answer: { content: string; state: StoredMessageState; provider: string; model: string; receipt?: ReceiptFigures },
 ): Promise<void> {
   if (!answer.content) return;
-  if (turn.replacesMessageId && (await store.updateMessage(turn.replacesMessageId, answer))) return;
-  await store.appendMessage({ chatId: turn.chatId, role: "assistant", ...answer });
+  // null, not left out: a replaced answer never keeps the receipt of the one it replaces.
+  const row = { ...answer, receipt: answer.receipt ?? null };
+  if (turn.replacesMessageId && (await store.updateMessage(turn.replacesMessageId, row))) return;
+  await store.appendMessage({ chatId: turn.chatId, role: "assistant", ...row });
 }

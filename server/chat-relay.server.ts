@@ -22,6 +22,7 @@ import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT, WHOLE_FILE_SYSTEM_PROMPT } from
 import { withWholeFileFallback } from "./whole-file-fallback";
 import { resolveEditAnswer } from "../machines/edit-blocks";
 import { baseCodeFor, versionsOf } from "../machines/versions";
+import { usageFigures, type ReceiptFigures } from "../machines/receipt";
 import { readBoundedBody } from "./read-bounded-body";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
@@ -199,6 +200,15 @@ export async function relayChat(request: Request, services: KilnServices, client
       send({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
       let outcome = "unfinished";
       let answer = "";
+      /** The answer's receipt as it stands now (machines/receipt.ts): the figures the browser builds from the same events. */
+      const receipt = (): ReceiptFigures => ({
+        ...(log.firstDeltaMs !== undefined && { firstTokenMs: log.firstDeltaMs }),
+        totalMs: Math.round(performance.now() - startedAt),
+        retries: stats.retries,
+        fallbacks: stats.fallbacks,
+        ...(stats.fallbacks > 0 && { fellBackFrom: target.provider.id }),
+        ...usageFigures(stats.usage),
+      });
       // Saved before the final event goes out, so a client that reloads on `done` finds the answer.
       const save = async (state: StoredMessageState) => {
         if (!turn) return;
@@ -206,7 +216,13 @@ export async function relayChat(request: Request, services: KilnServices, client
         const resolved = state === "complete" ? resolveEditAnswer(answer, base) : undefined;
         const content = resolved?.kind === "edits" && resolved.ok ? resolved.content : answer;
         try {
-          await saveAnswer(services.store, turn, { content, state, provider: stats.provider, model: stats.model });
+          await saveAnswer(services.store, turn, {
+            content,
+            state,
+            provider: stats.provider,
+            model: stats.model,
+            receipt: receipt(),
+          });
         } catch (error) {
           logger.error({ requestId, err: error }, "could not save the answer");
         }

@@ -298,6 +298,25 @@ describe("loadConfig: the KILN_PROVIDERS file", () => {
     expect(provider(config, "vllm")).toMatchObject({ available: true, models: [], discover: "all" });
   });
 
+  it("asks every provider for token usage (the version's receipt) unless its entry sets includeUsage false", () => {
+    const config = loadConfig(
+      withFile({ BACKEND_AI_ENDPOINT: "https://llm.example.com", MODEL_NAME: "m" }),
+      providersFile([
+        { id: "vllm", baseURL: "http://10.0.0.5:8000/v1", models: ["m1"] },
+        { id: "strict", baseURL: "https://strict.example.com/v1", models: ["m2"], includeUsage: false },
+      ]),
+    );
+    expect(config.providers.map((p) => [p.id, p.includeUsage])).toEqual([
+      ["together", true],
+      ["backend-ai", true],
+      ["vllm", true],
+      ["strict", false],
+    ]);
+    expect(configError(withFile(), providersFile([{ id: "x", baseURL: "http://x/v1", includeUsage: "yes" }])).message).toMatch(
+      /includeUsage/,
+    );
+  });
+
   it("keeps an entry's models as its list when it gives them, asking the provider only for its health", () => {
     const config = loadConfig(withFile(), providersFile([{ id: "vllm", baseURL: "http://10.0.0.5:8000/v1", models: ["m"] }]));
     expect(provider(config, "vllm").discover).toBeUndefined();

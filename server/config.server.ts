@@ -38,6 +38,12 @@ export interface ProviderConfig {
    * `continue_final_message`), so a mid-stream failure resumes instead of restarting.
    */
   continuation: boolean;
+  /**
+   * Ask for the answer's token usage at the end of the stream (`stream_options: { include_usage: true }`),
+   * shown on the version's receipt. Most OpenAI-compatible servers accept it; one that refuses the
+   * field (a 400 naming `stream_options`) needs it off.
+   */
+  includeUsage: boolean;
   /** False when the provider lacks what it needs (usually a key); `reason` says what to set. */
   available: boolean;
   reason?: string;
@@ -222,6 +228,7 @@ const providersFileSchema = z.object({
         apiKey: z.string().optional(),
         headers: z.record(z.string()).default({}),
         continuation: z.boolean().default(false),
+        includeUsage: z.boolean().default(true),
         /** Without it, the models are the ones the provider's `GET /models` lists. */
         models: z
           .array(
@@ -447,6 +454,7 @@ function readProvidersFile(path: string, env: Env, readFile: (path: string) => s
       apiKey,
       headers: entry.headers,
       continuation: entry.continuation,
+      includeUsage: entry.includeUsage,
       models: (entry.models ?? []).map((model) =>
         typeof model === "string" ? { id: model, label: model } : { ...model, label: model.label ?? model.id },
       ),

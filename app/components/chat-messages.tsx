@@ -6,10 +6,15 @@ import type { chatMachine } from "../../machines/chat.machine";
 import { selectDraftReply } from "../../machines/chat.selectors";
 import type { ChatMessage } from "../../machines/conversation";
 import { versionNumberOf } from "../../machines/versions";
+import { settledMarkdown } from "../lib/settled-markdown";
+import { Markdown } from "./markdown";
+import type { Receipt } from "../../machines/receipt";
+import { VersionReceipt } from "./version-receipt";
 
 /**
- * The conversation column. Model output is rendered as text (React escapes it), never as HTML; the
- * code itself lives in the code view, so answers show a version chip in its place.
+ * The conversation column. The model's explanation is rendered as Markdown (app/components/markdown.tsx: never
+ * as HTML); the user's messages and the reasoning stay plain text (React escapes them). The code
+ * itself lives in the code view, so answers show a version chip in its place.
  */
 export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
   const messages = useSelector(chat, (s) => s.context.messages);
@@ -39,9 +44,10 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
       )}
       {draft && (
         <li className="message assistant streaming" data-testid="streaming-answer">
+          {/* Only the part still streaming can end in half-written Markdown: hold that back (settledMarkdown). */}
           <ReplyText
-            before={draft.before}
-            after={draft.after}
+            before={draft.fence === "none" ? settledMarkdown(draft.before) : draft.before}
+            after={draft.fence === "closed" ? settledMarkdown(draft.after) : draft.after}
             chip={draft.fence === "none" ? null : draft.fence === "open" ? "Writing App.tsx…" : `Version ${versions.length + 1}`}
           />
         </li>
@@ -65,19 +71,31 @@ function MessageItem({ message, version }: { message: ChatMessage; version?: num
   const chip = reply.fence !== "none" ? (version ? `Version ${version}` : "Incomplete code") : null;
   return (
     <li className={`message assistant ${message.state}`} data-state={message.state}>
-      <ReplyText before={reply.before} after={reply.after} chip={chip} />
+      <ReplyText before={reply.before} after={reply.after} chip={chip} receipt={version ? message.receipt : undefined} />
       {message.state === "stopped" && <p className="message-note">Stopped by you; this answer is incomplete.</p>}
       {message.state === "failed" && <p className="message-note">The answer broke off here.</p>}
     </li>
   );
 }
 
-function ReplyText({ before, after, chip }: { before: string; after: string; chip: string | null }) {
+function ReplyText({
+  before,
+  after,
+  chip,
+  receipt,
+}: {
+  before: string;
+  after: string;
+  chip: string | null;
+  /** What it took to make the version: shown under its chip. */
+  receipt?: Receipt;
+}) {
   return (
     <>
-      {before && <p className="reply-text">{before}</p>}
+      {before && <Markdown className="reply-text" text={before} />}
       {chip && <span className="version-chip">{chip}</span>}
-      {after && <p className="reply-text">{after}</p>}
+      {receipt && <VersionReceipt receipt={receipt} />}
+      {after && <Markdown className="reply-text" text={after} />}
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useNavigate } from "@remix-run/react";
 import { useActorRef, useSelector } from "@xstate/react";
-import { useCallback, useEffect, useState } from "react";
-import type { InspectionEvent, Observer } from "xstate";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import type { ActorRefFrom, InspectionEvent, Observer } from "xstate";
 import { useStatechartInspector } from "~/hooks/use-statechart-inspector";
 import type { ModelInfo } from "../../machines/model-info";
 import { browserStorage, rememberChat } from "~/lib/recent-chats";
@@ -91,9 +91,13 @@ function Workspace({
     // eslint-disable-next-line react-hooks/exhaustive-deps -- once per page: the machine and the saved chat belong to this mount; a re-run would send the first prompt twice
   }, []);
 
+  // Below 800 px the workspace shows one of chat, code and preview at a time, under a tab bar.
+  const { tab, selectTab, newVersion, tabPanel } = useWorkspaceTabs(chat);
+
   return (
     <main className="workspace">
-      <section className="chat-column" aria-label="Chat">
+      <WorkspaceTabs tab={tab} onSelect={selectTab} newVersion={newVersion} />
+      <section className="chat-column" aria-label="Chat" {...tabPanel("chat")}>
         <header className="chat-header">
           <a href="/" className="brand">
             🔥 Kiln
@@ -127,8 +131,13 @@ function Workspace({
         )}
       </section>
       <section className="output-column">
-        <CodeView chat={chat} chatId={owned ? saved.id : undefined} />
-        <AppPreview preview={preview} settings={previewSettings} canFix={owned && !active && modelAvailable} />
+        <div className="workspace-panel" {...tabPanel("code")}>
+          <CodeView chat={chat} chatId={owned ? saved.id : undefined} title={saved.title} />
+        </div>
+        {/* Hidden by CSS on the other tabs, never unmounted: that would reload the running app. */}
+        <div className="workspace-panel" {...tabPanel("preview")}>
+          <AppPreview preview={preview} settings={previewSettings} canFix={owned && !active && modelAvailable} />
+        </div>
       </section>
     </main>
   );
@@ -163,6 +172,114 @@ function ForkNotice({ chat, model }: { chat: { id: string; title: string }; mode
         {state.busy ? "Copying…" : "Continue in my own chat"}
       </button>
       {state.error && <p className="fork-error">{state.error}</p>}
+    </div>
+  );
+}
+
+const WORKSPACE_TABS = [
+  { id: "chat", label: "Chat" },
+  { id: "code", label: "Code" },
+  { id: "preview", label: "Preview" },
+] as const;
+type WorkspaceTab = (typeof WORKSPACE_TABS)[number]["id"];
+
+/**
+ * Which panel a narrow window shows: view state of this page, not chat state. A version that finishes
+ * while the preview is out of sight puts a dot on its tab rather than switching to it.
+ */
+function useWorkspaceTabs(chat: ActorRefFrom<typeof chatMachine>) {
+  const narrow = useNarrowWindow();
+  const [tab, setTab] = useState<WorkspaceTab>("chat");
+  const versionCount = useSelector(chat, (s) => s.context.versions.length);
+  const [seenVersions, setSeenVersions] = useState(versionCount);
+  // Versions made with the preview in sight (or in a wide window, where it always is) count as seen.
+  if ((tab === "preview" || !narrow) && seenVersions !== versionCount) setSeenVersions(versionCount);
+  const selectTab = (next: WorkspaceTab) => {
+    if (tab === "preview" || next === "preview") setSeenVersions(versionCount);
+    setTab(next);
+  };
+  /** A panel's attributes: in a narrow window it is hidden by CSS (still laid out) unless its tab is selected. */
+  const tabPanel = (name: WorkspaceTab) => ({
+    id: `workspace-panel-${name}`,
+    "data-tab-hidden": tab !== name || undefined,
+    ...(narrow && { role: "tabpanel", "aria-labelledby": `workspace-tab-${name}` }),
+  });
+  return { tab, selectTab, newVersion: narrow && tab !== "preview" && versionCount > seenVersions, tabPanel };
+}
+
+/** The same width as the narrow-window section of app/styles.css, where the tab bar shows. */
+const NARROW_WINDOW = "(max-width: 799.98px)";
+
+/** Whether the window is narrow; false on the server and while hydrating (CSS lays out the first paint). */
+function useNarrowWindow(): boolean {
+  return useSyncExternalStore(
+    (onChange) => {
+      const query = window.matchMedia(NARROW_WINDOW);
+      query.addEventListener("change", onChange);
+      return () => query.removeEventListener("change", onChange);
+    },
+    () => window.matchMedia(NARROW_WINDOW).matches,
+    () => false,
+  );
+}
+
+/**
+ * The tab bar of a narrow window (hidden by CSS above 800 px): Chat · Code · Preview, a WAI-ARIA tablist
+ * whose arrows, Home and End move between tabs and select them; a dot on Preview marks a version not yet seen.
+ */
+function WorkspaceTabs({
+  tab,
+  onSelect,
+  newVersion,
+}: {
+  tab: WorkspaceTab;
+  onSelect: (tab: WorkspaceTab) => void;
+  newVersion: boolean;
+}) {
+  const buttons = useRef<(HTMLButtonElement | null)[]>([]);
+  const onKeyDown = (event: React.KeyboardEvent, index: number) => {
+    const last = WORKSPACE_TABS.length - 1;
+    const next =
+      event.key === "ArrowRight"
+        ? (index + 1) % WORKSPACE_TABS.length
+        : event.key === "ArrowLeft"
+          ? (index + last) % WORKSPACE_TABS.length
+          : event.key === "Home"
+            ? 0
+            : event.key === "End"
+              ? last
+              : undefined;
+    if (next === undefined) return;
+    event.preventDefault();
+    onSelect(WORKSPACE_TABS[next].id);
+    buttons.current[next]?.focus();
+  };
+  return (
+    <div className="workspace-tabs" role="tablist" aria-label="Workspace">
+      {WORKSPACE_TABS.map(({ id, label }, index) => (
+        <button
+          key={id}
+          ref={(element) => {
+            buttons.current[index] = element;
+          }}
+          type="button"
+          role="tab"
+          id={`workspace-tab-${id}`}
+          aria-selected={tab === id}
+          aria-controls={`workspace-panel-${id}`}
+          tabIndex={tab === id ? 0 : -1}
+          onClick={() => onSelect(id)}
+          onKeyDown={(event) => onKeyDown(event, index)}
+        >
+          {label}
+          {id === "preview" && newVersion && (
+            <>
+              <span className="tab-dot" data-testid="new-version-dot" aria-hidden="true" />
+              <span className="visually-hidden"> (new version)</span>
+            </>
+          )}
+        </button>
+      ))}
     </div>
   );
 }

@@ -1,17 +1,21 @@
 import { useSelector } from "@xstate/react";
-import { memo, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { ActorRefFrom } from "xstate";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectCodeView, selectShownVersion } from "../../machines/chat.selectors";
+import { codeBlocks } from "./code-blocks";
+import { DownloadProjectButton } from "./download-project-button";
 import { EditDiff } from "./edit-diff";
 import { ShareButton } from "./share-button";
+import type { HighlightedBlock, Span, TsxHighlighter } from "./tsx-highlight";
 
 /**
  * The code as it streams in, then the version on screen, with the version picker, copy, download and
- * share. Plain text in a <pre>, so a long stream costs one text update per network read; it follows
- * the stream unless the reader scrolls up.
+ * share. Text in a <pre>, in 40-line blocks, so a long stream costs one update of the last block per
+ * network read; it follows the stream unless the reader scrolls up. Syntax colours come from
+ * ./tsx-highlight, loaded when there is first code to show (plain text until then).
  */
-export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachine>; chatId?: string }) {
+export function CodeView({ chat, chatId, title }: { chat: ActorRefFrom<typeof chatMachine>; chatId?: string; title: string }) {
   const view = useSelector(
     chat,
     selectCodeView,
@@ -23,7 +27,13 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
   const following = useRef(true);
   const [copied, setCopied] = useState(false);
 
-  const blocks = useMemo(() => (view.edits ? [] : codeBlocks(view.code)), [view.code, view.edits]);
+  const highlighter = useHighlighter(view.code !== "");
+  const texts = useMemo(() => (view.edits ? [] : codeBlocks(view.code)), [view.code, view.edits]);
+  const blocks = useMemo(() => {
+    if (!highlighter.current || view.edits) return texts.map((text) => ({ text, spans: null, coloured: 0 }));
+    highlighter.current.setCode(view.code);
+    return highlighter.current.blocks(texts);
+  }, [highlighter, texts, view.code, view.edits]);
 
   useEffect(() => {
     const element = pre.current;
@@ -79,6 +89,7 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
           <button type="button" disabled={!complete} onClick={() => download(view.code)}>
             Download App.tsx
           </button>
+          <DownloadProjectButton code={view.code} title={title} version={view.version} disabled={!complete} />
           {chatId && complete && <ShareButton chatId={chatId} version={view.version} />}
         </span>
       </header>
@@ -96,7 +107,7 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
           {view.edits ? (
             <EditDiff base={view.edits.base} parsed={view.edits.parsed} />
           ) : view.code ? (
-            blocks.map((text, index) => <CodeBlock key={index} text={text} />)
+            blocks.map((block, index) => <CodeBlock key={index} {...block} />)
           ) : (
             "The code will appear here as it is written."
           )}
@@ -106,28 +117,67 @@ export function CodeView({ chat, chatId }: { chat: ActorRefFrom<typeof chatMachi
   );
 }
 
-const LINES_PER_BLOCK = 40;
-
 /**
- * The code in blocks of 40 lines. While it streams only the last block changes, so React skips the
- * others and the browser (`contain: content`) lays out only the new one: the cost of an update stays
- * flat however long the code grows. Each block keeps its line breaks, so the text is unchanged.
+ * The code view's highlighter, once its module has loaded (it starts loading when there is first
+ * code, and stays for the life of the view). The returned object changes whenever there is more to
+ * show, so a memo that depends on it runs again.
  */
-function codeBlocks(code: string): string[] {
-  const blocks: string[] = [];
-  let start = 0;
-  while (start < code.length) {
-    let end = start;
-    for (let line = 0; line < LINES_PER_BLOCK && end !== -1; line++) end = code.indexOf("\n", end + (line === 0 ? 0 : 1));
-    const stop = end === -1 ? code.length : end + 1;
-    blocks.push(code.slice(start, stop));
-    start = stop;
-  }
-  return blocks;
+function useHighlighter(hasCode: boolean): { current: TsxHighlighter | null } {
+  const [wanted, setWanted] = useState(false);
+  const [state, setState] = useState<{ current: TsxHighlighter | null }>({ current: null });
+  useEffect(() => {
+    if (hasCode) setWanted(true);
+  }, [hasCode]);
+  useEffect(() => {
+    if (!wanted) return;
+    let highlighter: TsxHighlighter | undefined;
+    let unmounted = false;
+    import("./tsx-highlight").then(
+      (module) => {
+        if (unmounted) return;
+        const made = new module.TsxHighlighter({ onProgress: () => setState({ current: made }) });
+        highlighter = made;
+        setState({ current: made });
+      },
+      // Without the module (a chunk that failed to load), the code stays plain text.
+      () => {},
+    );
+    return () => {
+      unmounted = true;
+      highlighter?.dispose();
+    };
+  }, [wanted]);
+  return state;
 }
 
-const CodeBlock = memo(function CodeBlock({ text }: { text: string }) {
-  return <span className="code-block">{text}</span>;
+/**
+ * One block: its text, the part the highlighter has parsed coloured. While the block is being written,
+ * text that arrived since the last parse is appended plain, and the coloured part is not rendered again.
+ */
+const CodeBlock = memo(function CodeBlock({ text, spans, coloured }: HighlightedBlock) {
+  if (!spans) return <span className="code-block">{text}</span>;
+  return (
+    <span className="code-block">
+      <Coloured text={text.slice(0, coloured)} spans={spans} />
+      {text.slice(coloured)}
+    </span>
+  );
+});
+
+const Coloured = memo(function Coloured({ text, spans }: { text: string; spans: readonly Span[] }) {
+  const parts: ReactNode[] = [];
+  let at = 0;
+  for (const [from, to, className] of spans) {
+    if (from > at) parts.push(text.slice(at, from));
+    parts.push(
+      <span key={from} className={className}>
+        {text.slice(from, to)}
+      </span>,
+    );
+    at = to;
+  }
+  if (at < text.length) parts.push(text.slice(at));
+  return parts;
 });
 
 function download(code: string) {

@@ -16,7 +16,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     chat: { id: chat.id, title: chat.title, model: chat.model },
     // Anyone with the link reads the chat; only its owner writes (a chat made before ownership: its first writer).
     owned: chat.ownerHash === null || ownsChat(chat.ownerHash, requester),
-    messages: messages.map(({ role, content, state }) => ({ role, content, state })),
+    // An answer's receipt: its saved figures and who answered (the provider and model columns).
+    messages: messages.map(({ role, content, state, provider, model, receipt }) => ({
+      role,
+      content,
+      state,
+      ...(receipt && provider && model ? { receipt: { ...receipt, provider, model } } : {}),
+    })),
     models: providers.listModels(),
     // Public settings only: the browser never sees keys or provider URLs.
     preview: previewSettings(config),

@@ -195,6 +195,64 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     expect(await store.updateMessage(newId(), { content: "x", state: "complete" })).toBe(false);
   });
 
+  it("saves an answer's receipt with it and reads it back unchanged; a user message, or an answer saved without one, has none", async () => {
+    const chat = await store.createChat({ title: "t", model: "m" });
+    const prompt = await store.appendMessage({ chatId: chat.id, role: "user", content: "a timer", state: "complete" });
+    const receipt = {
+      firstTokenMs: 412,
+      totalMs: 6_249,
+      retries: 1,
+      fallbacks: 1,
+      fellBackFrom: "together",
+      inputTokens: 812,
+      outputTokens: 1_934,
+    };
+    const answer = await store.appendMessage({
+      chatId: chat.id,
+      role: "assistant",
+      content: "the answer",
+      state: "complete",
+      provider: "backup",
+      model: "backup-model",
+      receipt,
+    });
+    const older = await store.appendMessage({ chatId: chat.id, role: "assistant", content: "older", state: "complete" });
+    expect(answer.receipt).toEqual(receipt);
+    expect(prompt.receipt).toBeNull();
+    expect(older.receipt).toBeNull();
+    expect(await store.getMessage(answer.id)).toEqual(answer);
+    expect((await store.listMessages(chat.id)).map((m) => m.receipt)).toEqual([null, receipt, null]);
+    // Only what was known: no usage reported, no text before the end.
+    const bare = { totalMs: 80, retries: 0, fallbacks: 0 };
+    const stopped = await store.appendMessage({
+      chatId: chat.id,
+      role: "assistant",
+      content: "x",
+      state: "stopped",
+      receipt: bare,
+    });
+    expect((await store.getMessage(stopped.id))!.receipt).toEqual(bare);
+  });
+
+  it("updateMessage replaces the receipt when given, keeps it when not, and clears it with null", async () => {
+    const chat = await store.createChat({ title: "t", model: "m" });
+    const first = { totalMs: 900, retries: 2, fallbacks: 0 };
+    const answer = await store.appendMessage({
+      chatId: chat.id,
+      role: "assistant",
+      content: "partial",
+      state: "failed",
+      receipt: first,
+    });
+    expect(await store.updateMessage(answer.id, { content: "partial, edited", state: "failed" })).toBe(true);
+    expect((await store.getMessage(answer.id))!.receipt).toEqual(first);
+    const second = { firstTokenMs: 300, totalMs: 4_000, retries: 0, fallbacks: 0, inputTokens: 10, outputTokens: 20 };
+    expect(await store.updateMessage(answer.id, { content: "whole", state: "complete", receipt: second })).toBe(true);
+    expect(await store.getMessage(answer.id)).toEqual({ ...answer, content: "whole", state: "complete", receipt: second });
+    expect(await store.updateMessage(answer.id, { content: "whole", state: "complete", receipt: null })).toBe(true);
+    expect((await store.getMessage(answer.id))!.receipt).toBeNull();
+  });
+
   it("creates a share for a message, holding its frozen snapshot, and reads it back; unknown share → undefined; unknown message → rejected", async () => {
     const { appended } = await chatWith(2);
     const snapshot = { code: "export default function App() {}", title: "A timer", summary: "A timer.", model: "m", version: 1 };

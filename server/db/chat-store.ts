@@ -4,6 +4,8 @@
  * tested by the same suite.
  */
 
+import type { ReceiptFigures } from "../../machines/receipt";
+
 export type StoredMessageState = "complete" | "stopped" | "failed";
 
 export interface StoredChat {
@@ -27,6 +29,11 @@ export interface StoredMessage {
   /** For assistant messages: who answered. */
   provider: string | null;
   model: string | null;
+  /**
+   * For assistant messages: how the answer came about (times, tokens, retries, fallbacks), saved with it;
+   * null for user messages and answers saved before receipts existed.
+   */
+  receipt: ReceiptFigures | null;
   createdAt: number;
 }
 
@@ -88,11 +95,21 @@ export interface ChatStore {
     state: StoredMessageState;
     provider?: string | null;
     model?: string | null;
+    receipt?: ReceiptFigures | null;
   }): Promise<StoredMessage>;
-  /** Replaces an answer's content and state (a retried turn); returns false when there is no such message. */
+  /**
+   * Replaces an answer's content and state (a retried turn); provider, model and receipt only when
+   * given (null clears them). Returns false when there is no such message.
+   */
   updateMessage(
     id: string,
-    input: { content: string; state: StoredMessageState; provider?: string | null; model?: string | null },
+    input: {
+      content: string;
+      state: StoredMessageState;
+      provider?: string | null;
+      model?: string | null;
+      receipt?: ReceiptFigures | null;
+    },
   ): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
   /** Publishes a frozen snapshot of one assistant message (a version) under a new unguessable share id. */

@@ -23,6 +23,7 @@ export function newMessageRow(input: AppendInput, position: number): StoredMessa
     state: input.state,
     provider: input.provider ?? null,
     model: input.model ?? null,
+    receipt: input.receipt ?? null,
     createdAt: Date.now(),
   };
 }
@@ -31,11 +32,12 @@ export function newShareRow(messageId: string, snapshot: ShareSnapshot): StoredS
   return { id: newId(), messageId, createdAt: Date.now(), ...snapshot };
 }
 
-/** content and state always; provider and model only when given (null clears them). */
+/** content and state always; provider, model and receipt only when given (null clears them). */
 export function messageChanges(input: UpdateInput): Partial<StoredMessage> {
   const changes: Partial<StoredMessage> = { content: input.content, state: input.state };
   if (input.provider !== undefined) changes.provider = input.provider;
   if (input.model !== undefined) changes.model = input.model;
+  if (input.receipt !== undefined) changes.receipt = input.receipt;
   return changes;
 }
 

@@ -4,7 +4,8 @@
  * Times are epoch milliseconds (bigint, read back as JS numbers).
  */
 import { sql } from "drizzle-orm";
-import { bigint, check, doublePrecision, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { bigint, check, doublePrecision, index, integer, jsonb, pgTable, text, unique } from "drizzle-orm/pg-core";
+import type { ReceiptFigures } from "../../machines/receipt";
 
 export const chats = pgTable("chats", {
   id: text("id").primaryKey(),
@@ -31,6 +32,8 @@ export const messages = pgTable(
     state: text("state", { enum: ["complete", "stopped", "failed"] }).notNull(),
     provider: text("provider"),
     model: text("model"),
+    /** For assistant messages: the receipt's figures (machines/receipt.ts); null for user messages and older answers. */
+    receipt: jsonb("receipt").$type<ReceiptFigures>(),
     createdAt: bigint("created_at", { mode: "number" }).notNull(),
   },
   (t) => [

@@ -5,6 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { check, index, integer, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import type { ReceiptFigures } from "../../machines/receipt";
 
 export const chats = sqliteTable("chats", {
   id: text("id").primaryKey(),
@@ -31,6 +32,8 @@ export const messages = sqliteTable(
     state: text("state", { enum: ["complete", "stopped", "failed"] }).notNull(),
     provider: text("provider"),
     model: text("model"),
+    /** For assistant messages: the receipt's figures as JSON (machines/receipt.ts); null for user messages and older answers. */
+    receipt: text("receipt", { mode: "json" }).$type<ReceiptFigures>(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [

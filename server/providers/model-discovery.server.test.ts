@@ -21,6 +21,7 @@ function provider(overrides: Partial<ProviderConfig> = {}): ProviderConfig {
     models: [],
     discover: "all",
     continuation: false,
+    includeUsage: true,
     available: true,
     ...overrides,
   };

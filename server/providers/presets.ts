@@ -43,6 +43,8 @@ export function togetherPreset(vars: {
     headers: viaHelicone ? { "Helicone-Auth": `Bearer ${vars.HELICONE_API_KEY}` } : {},
     // Together's API has no assistant-prefix continuation: a cut-off answer restarts.
     continuation: false,
+    // Together reports usage in its last chunk; asking makes sure of it.
+    includeUsage: true,
     models: TOGETHER_MODELS,
     discover: "chat",
     available: Boolean(vars.TOGETHER_API_KEY),
@@ -65,6 +67,8 @@ export function backendAiPreset(vars: {
     headers: {},
     // The engine behind a model service (vLLM, SGLang, NIM) is unknown; KILN_BACKEND_AI_CONTINUATION opts in.
     continuation: vars.KILN_BACKEND_AI_CONTINUATION,
+    // vLLM, SGLang and NIM accept `stream_options` (and vLLM reports usage only when asked).
+    includeUsage: true,
     // Without MODEL_NAME, the service's own `GET /models` says what it serves.
     models: vars.MODEL_NAME ? [{ id: vars.MODEL_NAME, label: vars.MODEL_NAME }] : [],
     ...(vars.MODEL_NAME ? {} : { discover: "all" as const }),

@@ -34,6 +34,7 @@ function provider(id: string, overrides: Partial<ProviderConfig> = {}): Provider
     ],
     available: true,
     continuation: false,
+    includeUsage: true,
     ...overrides,
   };
 }
@@ -208,6 +209,28 @@ describe("resilientCompletion: success", () => {
     const { events } = await run({ steps: [{ deltas: ["x"], ...done() }] });
     expect(events.at(-1)).toEqual({ event: "done", data: { finishReason: "stop" } });
     expect("usage" in (events.at(-1)!.data as object)).toBe(false);
+  });
+
+  it("sums the usage of every call that made the answer (continuations), in done and in the stats", async () => {
+    const open = "Here:\n\n```tsx\nexport default function App() {\n";
+    const { events, stats } = await run({
+      model: "resumer-model",
+      steps: [
+        {
+          deltas: [open],
+          finish: { finishReason: "length", usage: { promptTokens: 800, completionTokens: 8000, totalTokens: 8800 } },
+        },
+        { fail: err("stream_stalled") },
+        {
+          deltas: ["  return null;\n}\n```"],
+          finish: { finishReason: "stop", usage: { promptTokens: 8800, completionTokens: 12, totalTokens: 8812 } },
+        },
+      ],
+    });
+    expect(names(events)).toEqual(["delta", "continue", "retry", "delta", "done"]);
+    const usage = { promptTokens: 9600, completionTokens: 8012, totalTokens: 17_612 };
+    expect(events.at(-1)).toEqual({ event: "done", data: { finishReason: "stop", usage } });
+    expect(stats.usage).toEqual(usage);
   });
 
   it("gives the provider call the target, the signal, the timeouts and the malformed-frame hook", async () => {

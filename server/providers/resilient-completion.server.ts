@@ -37,6 +37,7 @@ import {
   type UpstreamEvent,
 } from "./stream-reader.server";
 import { buildProviderMessages } from "../system-prompt";
+import type { Usage } from "./completion-chunk";
 import { estimateTokens, MIN_OUTPUT_TOKENS } from "../context-builder";
 
 export interface ResilienceSettings {
@@ -53,13 +54,32 @@ export interface ResilienceSettings {
   maxContinuations: number;
 }
 
-/** Counters for the request's log line. */
+/** Counters for the request's log line and the answer's receipt. */
 export interface AttemptStats {
   attempts: number;
   retries: number;
   fallbacks: number;
   provider: string;
   model: string;
+  /**
+   * The tokens the providers reported (`usage`), summed over every call of the request that finished:
+   * continuations, and the whole-file retry of an edit when the same stats are passed to it. Unset
+   * while none reported any.
+   */
+  usage?: Usage;
+}
+
+function addUsage(sum: Usage | undefined, usage: Usage): Usage {
+  const add = (a: number | undefined, b: number | undefined) =>
+    a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
+  const total: Usage = {};
+  const prompt = add(sum?.promptTokens, usage.promptTokens);
+  const completion = add(sum?.completionTokens, usage.completionTokens);
+  const all = add(sum?.totalTokens, usage.totalTokens);
+  if (prompt !== undefined) total.promptTokens = prompt;
+  if (completion !== undefined) total.completionTokens = completion;
+  if (all !== undefined) total.totalTokens = all;
+  return total;
 }
 
 export interface ResilientCompletionOptions {
@@ -162,6 +182,8 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
           reasoned = true;
           yield { event: "reasoning", data: { text: event.text } };
         } else {
+          // Every call that finished was paid for, a continued one included: the receipt counts them all.
+          if (event.usage) stats.usage = addUsage(stats.usage, event.usage);
           const rest = trimmer?.end();
           if (rest) {
             sent += rest;
@@ -177,7 +199,10 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
             askingForRest = !target.provider.continuation;
             continue attempts;
           }
-          yield { event: "done", data: { finishReason: event.finishReason, ...(event.usage ? { usage: event.usage } : {}) } };
+          yield {
+            event: "done",
+            data: { finishReason: event.finishReason, ...(stats.usage ? { usage: { ...stats.usage } } : {}) },
+          };
           return;
         }
       }

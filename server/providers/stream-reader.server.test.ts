@@ -76,6 +76,8 @@ function providerError(outcome: Outcome): ProviderError {
   return outcome.error as ProviderError;
 }
 
+const anyUsage = { promptTokens: expect.any(Number), completionTokens: expect.any(Number), totalTokens: expect.any(Number) };
+
 /** Asserts a successful run: exact text, a single finish event last. */
 async function expectExactText(options: Options) {
   const outcome = await run(options);
@@ -84,7 +86,8 @@ async function expectExactText(options: Options) {
   expect(request.replyText.length).toBeGreaterThan(0);
   expect(outcome.text).toBe(request.replyText);
   expect(outcome.events.filter((e) => e.type === "finish")).toHaveLength(1);
-  expect(outcome.events.at(-1)).toEqual({ type: "finish", finishReason: "stop", usage: undefined });
+  // Kiln asks for the usage, and the fake reports it when asked, as OpenAI and vLLM do.
+  expect(outcome.events.at(-1)).toEqual({ type: "finish", finishReason: "stop", usage: anyUsage });
   return { outcome, request };
 }
 
@@ -136,6 +139,28 @@ describe("streamCompletion: the text arrives exactly", () => {
 
   it("a stream that sends its finish reason but no [DONE] still succeeds", async () => {
     await expectExactText({ prompt: "timer [fake:no-done-after-finish]" });
+  });
+});
+
+describe("streamCompletion: token usage, for the version's receipt", () => {
+  it("asks for the usage (stream_options.include_usage) and passes the provider's count on with the finish", async () => {
+    const outcome = await run({ prompt: "a timer" });
+    const [request] = await fake.waitForRequests(1);
+    expect(request.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    const finish = outcome.events.at(-1);
+    expect(finish).toMatchObject({ type: "finish", usage: anyUsage });
+    const usage = (finish as Extract<UpstreamEvent, { type: "finish" }>).usage!;
+    expect(usage.completionTokens).toBeGreaterThan(0);
+    expect(usage.totalTokens).toBe(usage.promptTokens! + usage.completionTokens!);
+  });
+
+  it("does not ask a provider set with includeUsage false, whose finish then has no usage", async () => {
+    const quiet = { ...target, provider: { ...target.provider, includeUsage: false } };
+    const outcome = await run({ prompt: "a timer", target: quiet });
+    const [request] = await fake.waitForRequests(1);
+    expect(request.body).not.toHaveProperty("stream_options");
+    expect(outcome.text).toBe(request.replyText);
+    expect(outcome.events.at(-1)).toEqual({ type: "finish", finishReason: "stop", usage: undefined });
   });
 });
 

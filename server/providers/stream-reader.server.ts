@@ -75,8 +75,10 @@ export async function* streamCompletion(options: StreamCompletionOptions): Async
   try {
     let response: Response;
     try {
+      // The usage a provider reports only when asked (OpenAI, vLLM, Ollama) goes on the version's receipt.
+      const usage = target.provider.includeUsage ? { stream_options: { include_usage: true } } : {};
       response = await target.client.chat.completions
-        .create({ model: target.model, messages, stream: true, ...options.extraBody }, { signal: combined })
+        .create({ model: target.model, messages, stream: true, ...usage, ...options.extraBody }, { signal: combined })
         .asResponse();
     } catch (error) {
       throw signal.aborted ? failure(error) : toProviderError(failure(error), label);

@@ -100,7 +100,11 @@ describe("an answer cut off every time", () => {
 describe("an answer cut off with no code block open is finished as it is", () => {
   it("is a plain done with finishReason length, after one request", async () => {
     const stream = await ask("what is a pomodoro [fake:reply=no-code][fake:length-at=5]", "plain-model");
-    expect(stream.events.at(-1)).toEqual({ event: "done", data: { finishReason: "length" } });
+    // The fake cut the answer at 5 tokens and reported them, as asked (stream_options.include_usage).
+    expect(stream.events.at(-1)).toEqual({
+      event: "done",
+      data: { finishReason: "length", usage: expect.objectContaining({ completionTokens: 5 }) },
+    });
     expect(completions()).toHaveLength(1);
   });
 });
