@@ -13,7 +13,7 @@ import { parseChatRequest, type ChatMessage, type ChatRequest } from "./chat-req
 import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
 import type { StoredMessageState } from "./db/chat-store";
 import type { ResolvedModel } from "./providers/factory.server";
-import { crossSiteRefusal, refusal } from "./refusal.server";
+import { crossSiteRefusal, readJsonBody, refusal } from "./refusal.server";
 import { rateLimitRefusal } from "./rate-limit.server";
 import { resilientCompletion, type AttemptStats } from "./providers/resilient-completion.server";
 import type { KilnServices } from "./services.server";
@@ -23,7 +23,6 @@ import { withWholeFileFallback } from "./whole-file-fallback";
 import { resolveEditAnswer } from "../machines/edit-blocks";
 import { baseCodeFor, versionsOf } from "../machines/versions";
 import { usageFigures, type ReceiptFigures } from "../machines/receipt";
-import { readBoundedBody } from "./read-bounded-body";
 
 /** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
 const PING_INTERVAL_MS = 15_000;
@@ -60,32 +59,9 @@ async function admitChatRequest(
       refusal(503, SHUTTING_DOWN, "This Kiln server is shutting down; try again.", { Connection: "close", "Retry-After": "1" }),
     );
   }
-  const contentType = request.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(contentType)) {
-    return refuse(refusal(415, "unsupported_media_type", "Send the chat request as JSON (Content-Type: application/json)."));
-  }
-  const { maxBodyBytes } = services.config;
-  const body = await readBody(request, maxBodyBytes);
-  if (body === tooLarge) {
-    // The unread rest of the body is still on the socket: close it rather than reuse it for another request.
-    return refuse(
-      refusal(
-        413,
-        "body_too_large",
-        `The request is larger than the ${Math.round(maxBodyBytes / 1000)} kB this server accepts.`,
-        {
-          Connection: "close",
-        },
-      ),
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return refuse(refusal(400, "bad_json", "The request body is not valid JSON."));
-  }
-  const parsed = parseChatRequest(json);
+  const body = await readJsonBody(request, services.config.maxBodyBytes);
+  if (!body.ok) return body;
+  const parsed = parseChatRequest(body.json);
   if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
   const resolved = services.providers.resolve(parsed.value.model);
   if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
@@ -324,13 +300,4 @@ export async function relayChat(request: Request, services: KilnServices, client
   });
 
   return new Response(stream, { status: 200, headers });
-}
-
-const tooLarge = Symbol("too large");
-
-/** Reads the body up to `limit` bytes, whatever Content-Length claims (it may be absent or lie). */
-async function readBody(request: Request, limit: number): Promise<string | typeof tooLarge> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) return tooLarge;
-  return (await readBoundedBody(request.body, limit, { cancel: false })) ?? tooLarge;
 }

@@ -58,6 +58,26 @@ export async function readJsonWrite<T>(
   if (crossSite) return refuse(crossSite);
   const limited = await rateLimitRefusal(services, kind, clientIp);
   if (limited) return refuse(limited);
+  const body = await readJsonBody(request, maxBytes);
+  if (!body.ok) return body;
+  const parsed = schema.safeParse(body.json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse(refusal(400, "bad_request", `Invalid request: ${issue.path.join(".")} ${issue.message.toLowerCase()}.`));
+  }
+  return { ok: true, body: parsed.data };
+}
+
+/**
+ * The body of a JSON write, shared by every write endpoint: `Content-Type: application/json` (415),
+ * at most `maxBytes` (413, never read further: a larger one is refused from its Content-Length, or
+ * once that many bytes have arrived), valid JSON (400). The parsed JSON, or the refusal to return.
+ */
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+): Promise<{ ok: true; json: unknown } | { ok: false; response: Response }> {
+  const refuse = (response: Response) => ({ ok: false as const, response });
   if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? "")) {
     return refuse(refusal(415, "unsupported_media_type", "Send the request as JSON (Content-Type: application/json)."));
   }
@@ -78,16 +98,9 @@ export async function readJsonWrite<T>(
     return refuse(refusal(400, "bad_json", "The request body is not valid JSON."));
   }
   if (text === undefined) return tooLarge();
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return { ok: true, json: JSON.parse(text) };
   } catch {
     return refuse(refusal(400, "bad_json", "The request body is not valid JSON."));
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse(refusal(400, "bad_request", `Invalid request: ${issue.path.join(".")} ${issue.message.toLowerCase()}.`));
-  }
-  return { ok: true, body: parsed.data };
 }

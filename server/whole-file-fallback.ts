@@ -19,6 +19,8 @@ export interface WholeFileFallbackOptions {
 }
 
 export async function* withWholeFileFallback(options: WholeFileFallbackOptions): AsyncGenerator<WireEvent> {
+  // A first version has nothing to edit: its events pass through untouched, with no copy of the answer kept.
+  if (options.base === undefined) return yield* options.answer;
   const first = yield* untilEditFails(options.answer, options.base);
   if (!first) return;
   options.onEditFailed?.(first, 1);
@@ -48,7 +50,7 @@ async function* untilEditFails(
   for await (const event of events) {
     if (event.event === "delta") answer += event.data.text;
     else if (event.event === "reset") answer = "";
-    else if (event.event === "done" && base !== undefined) {
+    else if (event.event === "done") {
       const resolved = resolveEditAnswer(answer, base);
       if (resolved.kind === "edits" && !resolved.ok) return resolved.failure;
     }
