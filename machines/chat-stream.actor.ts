@@ -1,7 +1,9 @@
 /**
- * The actor the chat machine invokes for one request: POSTs to /api/chat, reads the SSE answer and
- * sends each wire event back to the machine as `server.<event>`. Leaving the invoking state runs the
- * cleanup, which aborts the fetch, and the server then aborts the provider call: Stop works end to end.
+ * The actor the chat machine invokes for one request: POSTs to /api/chat (or, to come back to a
+ * chat's running answer, GETs its stream with `Last-Event-ID`), reads the SSE answer and sends each
+ * wire event back to the machine as `server.<event>`. Leaving the invoking state runs the cleanup,
+ * which aborts the fetch. For a request without a chat the server then stops the provider call; a
+ * chat's answer goes on for the owner to come back to, so Stop also tells the server (`requestStop`).
  */
 import { createParser } from "eventsource-parser";
 import { fromCallback } from "xstate";
@@ -18,6 +20,14 @@ export interface ChatStreamInput {
   chatId?: string;
   /** The request replaces the chat's last turn on purpose (docs/wire-protocol.md). */
   regenerate?: boolean;
+  /** Come back to this running generation of the chat instead of starting a turn. */
+  resume?: ResumePoint;
+}
+
+/** Where a dropped stream got to: its generation (the `meta` event's requestId) and the last event's id. */
+export interface ResumePoint {
+  generationId: string;
+  lastEventId: number;
 }
 
 /** A wire event, named as the machine sees it: `server.meta`, `server.delta`, … */
@@ -29,7 +39,11 @@ export type ServerEvent = {
  * The request never produced a complete stream: refused with a JSON error, or Kiln's server
  * unreachable or gone mid-stream. `retryAfterMs` carries a refusal's Retry-After.
  */
-export type ConnectionEvent = { type: "connection.failed"; error: WireError; retryAfterMs?: number };
+export type ConnectionEvent =
+  /** `resume`: the chat's generation may still be running there; come back to it rather than start over. */
+  | { type: "connection.failed"; error: WireError; retryAfterMs?: number; resume?: ResumePoint }
+  /** The server took a reattach: the answer goes on from where this page left it. */
+  | { type: "connection.resumed" };
 
 /** A keep-alive comment: the server is there, just quiet (waiting for the provider). */
 export type HeartbeatEvent = { type: "server.ping" };
@@ -47,20 +61,29 @@ export const chatStreamActor = fromCallback<{ type: "noop" }, ChatStreamInput>((
 
 /** The I/O of one request, separate from the actor so it can be driven directly. */
 export async function runChatStream(input: ChatStreamInput, signal: AbortSignal, emit: (event: ChatStreamEvent) => void) {
+  // Where this stream has got to: a chat's generation can be come back to from here.
+  let generationId = input.resume?.generationId;
+  let lastEventId = input.resume?.lastEventId ?? 0;
+  const resumePoint = (): ResumePoint | undefined => (input.chatId && generationId ? { generationId, lastEventId } : undefined);
   const lost = (message: string) =>
-    emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true } });
+    emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true }, resume: resumePoint() });
   let response: Response;
   try {
-    response = await fetch(input.url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({
-        model: input.model,
-        messages: input.messages,
-        ...(input.chatId ? { chatId: input.chatId, ...(input.regenerate ? { regenerate: true } : {}) } : {}),
-      }),
-      signal,
-    });
+    response = await fetch(
+      input.resume && input.chatId ? generationStreamUrl(input.url, input.chatId, input.resume) : input.url,
+      input.resume && input.chatId
+        ? { headers: { Accept: "text/event-stream", "Last-Event-ID": String(input.resume.lastEventId) }, signal }
+        : {
+            method: "POST",
+            headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+            body: JSON.stringify({
+              model: input.model,
+              messages: input.messages,
+              ...(input.chatId ? { chatId: input.chatId, ...(input.regenerate ? { regenerate: true } : {}) } : {}),
+            }),
+            signal,
+          },
+    );
   } catch {
     if (!signal.aborted) lost("Kiln's server could not be reached. Check your connection.");
     return;
@@ -68,9 +91,17 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
   if (!response.ok || !response.body) {
     const error = await refusalError(response);
     const retryAfter = Number(response.headers.get("retry-after"));
-    emit({ type: "connection.failed", error, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
+    // A server that is busy or restarting may still have the generation; one that says it has none does not.
+    const stillThere = response.status === 429 || response.status >= 500;
+    emit({
+      type: "connection.failed",
+      error,
+      ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+      ...(stillThere && input.resume ? { resume: input.resume } : {}),
+    });
     return;
   }
+  if (input.resume) emit({ type: "connection.resumed" });
 
   let ended = false;
   // Deltas (and reasoning, which a reasoning model sends as fast) are merged until the next animation
@@ -103,6 +134,8 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
       if (ended) return;
       const event = parseWireEvent(message.event, message.data);
       if (!event) return;
+      if (message.id && /^\d+$/.test(message.id)) lastEventId = Number(message.id);
+      if (event.event === "meta") generationId = event.data.requestId;
       if (event.event === "delta" || event.event === "reasoning") {
         const kind = `server.${event.event}` as const;
         if (kind !== pendingKind) flush();
@@ -135,7 +168,35 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
   } finally {
     if (ended) void reader.cancel().catch(() => {});
   }
-  if (!ended && !signal.aborted) lost("The connection to Kiln's server dropped before the answer finished.");
+  if (ended || signal.aborted) return;
+  // Everything read before the drop reaches the machine: a reattach continues right after it.
+  flush();
+  lost("The connection to Kiln's server dropped before the answer finished.");
+}
+
+/** `/api/chats/:id/stream?generation=…`, beside the chat endpoint the machine was given. */
+function generationStreamUrl(chatUrl: string, chatId: string, resume: ResumePoint): string {
+  return `${chatsBase(chatUrl)}/${encodeURIComponent(chatId)}/stream?generation=${encodeURIComponent(resume.generationId)}`;
+}
+
+function chatsBase(chatUrl: string): string {
+  return chatUrl.replace(/\/api\/chat\/?$/, "/api/chats");
+}
+
+/**
+ * Stop, told to the server: a chat's generation would otherwise run on for its grace period after the
+ * page stops listening. Fire and forget (`keepalive` lets it outlive a page being closed); the stream's
+ * own abort still ends this page's request at once.
+ */
+export function requestStop(chatUrl: string, chatId: string, generationId?: string): void {
+  void fetch(`${chatsBase(chatUrl)}/${encodeURIComponent(chatId)}/stop`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(generationId ? { generation: generationId } : {}),
+    keepalive: true,
+  }).catch(() => {
+    // Unreachable: the server stops the answer itself once no page has been attached for the grace period.
+  });
 }
 
 async function refusalError(response: Response): Promise<WireError> {

@@ -1763,3 +1763,95 @@ describe("telling the server a turn replaces the last one (regenerate)", () => {
     expect(chat.request.input.messages).toEqual([{ role: "user", content: "a timer" }]);
   });
 });
+
+describe("coming back to a chat's answer that is still being written on the server", () => {
+  const resumeFrom = (lastEventId: number): ChatStreamEvent => ({
+    type: "connection.failed",
+    error: lostConnection,
+    resume: { generationId: "req-1", lastEventId },
+  });
+
+  it("a reopened chat whose last turn is running attaches to it from the start and finishes it without Regenerate", () => {
+    const saved: ChatMessage[] = [{ role: "user", content: "a timer", state: "complete" }];
+    const chat = startChat({ chatId: "c1", messages: saved, attachTo: "gen-7" });
+    expect(chat.snapshot.hasTag("active")).toBe(true);
+    expect(chat.request.input.resume).toEqual({ generationId: "gen-7", lastEventId: 0 });
+    chat.request.push({ type: "connection.resumed" });
+    chat.request.push(meta());
+    chat.request.push(delta("Here is a timer"));
+    expect(selectPhase(chat.snapshot)).toBe("writing");
+    expect(chat.context.turn?.reconnected).toBe(true);
+    chat.request.push(delta(" app."));
+    chat.request.push(done());
+    expect(chat.snapshot.value).toBe("done");
+    expect(chat.context.messages.at(-1)).toMatchObject({ role: "assistant", content: "Here is a timer app.", state: "complete" });
+    expect(chat.snapshot.can({ type: "RETRY" })).toBe(false);
+  });
+
+  it("without a chat, attachTo is ignored: nothing to come back to", () => {
+    const chat = startChat({ attachTo: "gen-7" });
+    expect(chat.snapshot.value).toBe("idle");
+    expect(chat.requests).toHaveLength(0);
+  });
+
+  it("a dropped connection reattaches after the last event received and keeps the text so far", () => {
+    const chat = startChat({ chatId: "c1" });
+    chat.ask("a timer");
+    const first = chat.request;
+    first.push(meta());
+    first.push(delta("Here is a ti"));
+    first.push(resumeFrom(2));
+    expect(chat.snapshot.matches({ active: "retrying" })).toBe(true);
+    expect(chat.context.draft).toBe("Here is a ti");
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.requests).toHaveLength(2);
+    expect(chat.request.input.resume).toEqual({ generationId: "req-1", lastEventId: 2 });
+    chat.request.push({ type: "connection.resumed" });
+    chat.request.push(delta("mer."));
+    chat.request.push(done());
+    expect(chat.context.messages.at(-1)).toMatchObject({ content: "Here is a timer.", state: "complete" });
+    expect(chat.context.turn?.reconnected).toBe(true);
+    expect(chat.context.resume).toBeUndefined();
+  });
+
+  it("when the server no longer has it (no resume point), the turn is asked again from the start", () => {
+    const chat = startChat({ chatId: "c1" });
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("Here is a ti"));
+    chat.request.push(resumeFrom(2));
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    chat.request.push({
+      type: "connection.failed",
+      error: { code: "generation_not_found", message: "gone", retryable: true },
+    });
+    expect(chat.context.draft).toBe("");
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.requests).toHaveLength(3);
+    expect(chat.request.input.resume).toBeUndefined();
+    expect(chat.request.input.regenerate).toBe(true);
+  });
+
+  it("a page without a chat never tries to reattach", () => {
+    const chat = startChat();
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("Here"));
+    chat.request.push(resumeFrom(2));
+    expect(chat.context.draft).toBe("");
+    vi.advanceTimersByTime(chat.context.retry!.delayMs);
+    expect(chat.request.input.resume).toBeUndefined();
+  });
+
+  it("Stop tells the server which generation to stop, and aborts this page's request", () => {
+    const stops: unknown[] = [];
+    const chat = startChat({ chatId: "c1" }, { tellServerToStop: ({ context }) => void stops.push(context.turn?.requestId) });
+    chat.ask("a timer");
+    chat.request.push(meta());
+    chat.request.push(delta("Here"));
+    chat.send({ type: "CANCEL" });
+    expect(stops).toEqual(["req-1"]);
+    expect(chat.requests[0].aborted).toBe(true);
+    expect(chat.snapshot.value).toBe("stopped");
+  });
+});

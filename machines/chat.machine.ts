@@ -26,7 +26,7 @@
  */
 import { assertEvent, assign, setup } from "xstate";
 import { backoffDelay } from "./backoff";
-import { chatStreamActor, type ChatStreamEvent } from "./chat-stream.actor";
+import { chatStreamActor, requestStop, type ChatStreamEvent, type ResumePoint } from "./chat-stream.actor";
 import { toRequestMessages, type ChatMessage, type MessageState } from "./conversation";
 import { resolveEditAnswer } from "./edit-blocks";
 import { usageFigures, type Receipt } from "./receipt";
@@ -58,6 +58,8 @@ export interface TurnProgress {
   wholeFileRetry?: boolean;
   /** The turn replaces the last one on purpose (Retry, an edited prompt): the server is told so. */
   regenerate?: boolean;
+  /** The page came back to this turn's answer on the server after a reload or a dropped connection. */
+  reconnected?: boolean;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -94,6 +96,11 @@ export interface ChatContext {
   reconnects: number;
   /** EDIT took the last prompt back: the next turn replaces that one. */
   replacingTurn?: boolean;
+  /**
+   * The chat's answer is still being generated on the server and this page should come back to it
+   * (after a reload, or a dropped connection) rather than ask for it again.
+   */
+  resume?: ResumePoint;
   error?: WireError;
   /** Longest silence (no event, no keep-alive) before the turn is declared timed out. */
   silenceTimeoutMs: number;
@@ -107,6 +114,8 @@ export interface ChatInput {
   chatId?: string;
   /** The saved conversation, when a chat page is opened again. */
   messages?: ChatMessage[];
+  /** The chat's last turn is being answered on the server (this generation): the page attaches to it. */
+  attachTo?: string;
   /** Defaults to 45 s: three of the server's 15 s keep-alive intervals. */
   silenceTimeoutMs?: number;
   maxReconnects?: number;
@@ -141,7 +150,13 @@ function endTurn(context: ChatContext, state: MessageState): Partial<ChatContext
   const messages = context.draft
     ? [...context.messages, { role: "assistant" as const, content: context.draft, state }]
     : context.messages;
-  return { messages, draft: "", retry: undefined, turn: context.turn && { ...context.turn, endedAt: Date.now() } };
+  return {
+    messages,
+    draft: "",
+    retry: undefined,
+    resume: undefined,
+    turn: context.turn && { ...context.turn, endedAt: Date.now() },
+  };
 }
 
 /**
@@ -177,6 +192,7 @@ const newTurn = (autoFix?: boolean) => ({
   reasoning: "",
   error: undefined,
   retry: undefined,
+  resume: undefined,
   reconnects: 0,
   turn: { startedAt: Date.now(), ...(autoFix && { autoFix }) },
 });
@@ -211,6 +227,7 @@ export const chatMachine = setup({
     serverIsLeaving: ({ context, event }) =>
       event.type === "server.error" && event.data.code === SERVER_SHUTTING_DOWN && context.reconnects < context.maxReconnects,
     isOwnReconnect: ({ context }) => context.retry?.source === "client",
+    hasGenerationToAttach: ({ context }) => Boolean(context.resume) && !context.turn,
   },
   actions: {
     startTurn: assign(({ context, event }) => {
@@ -285,14 +302,18 @@ export const chatMachine = setup({
       const attempt = context.reconnects + 1;
       const retryAfterMs = event.type === "connection.failed" ? event.retryAfterMs : undefined;
       const delayMs = backoffDelay(attempt, { baseMs: context.reconnectBaseMs, maxMs: 8_000 }, retryAfterMs);
-      return {
-        reconnects: attempt,
-        // What arrived before the connection dropped is discarded: the new request starts over.
-        draft: "",
-        reasoning: "",
-        retry: { source: "client" as const, attempt, delayMs, reason: error.code, until: Date.now() + delayMs },
-      };
+      const retry = { source: "client" as const, attempt, delayMs, reason: error.code, until: Date.now() + delayMs };
+      // The chat's answer goes on on the server: come back to it and keep what arrived.
+      const resume = event.type === "connection.failed" && context.chatId ? event.resume : undefined;
+      if (resume) return { reconnects: attempt, resume, retry };
+      // Otherwise what arrived before the connection dropped is discarded: the new request starts over.
+      return { reconnects: attempt, resume: undefined, draft: "", reasoning: "", retry };
     }),
+    markReconnected: assign(({ context }) => (context.turn ? { turn: { ...context.turn, reconnected: true } } : {})),
+    attachTurn: assign({ turn: () => ({ startedAt: Date.now() }) }),
+    tellServerToStop: ({ context }) => {
+      if (context.chatId) requestStop(context.apiUrl, context.chatId, context.resume?.generationId ?? context.turn?.requestId);
+    },
     clearRetry: assign({ retry: undefined }),
     appendDelta: assign(({ context, event }) => {
       assertEvent(event, "server.delta");
@@ -386,6 +407,7 @@ export const chatMachine = setup({
     reasoning: "",
     versions: versionsOf(input.messages ?? []),
     reconnects: 0,
+    resume: input.attachTo && input.chatId ? { generationId: input.attachTo, lastEventId: 0 } : undefined,
     silenceTimeoutMs: input.silenceTimeoutMs ?? 45_000,
     maxReconnects: input.maxReconnects ?? 2,
     reconnectBaseMs: input.reconnectBaseMs ?? 1_000,
@@ -398,6 +420,8 @@ export const chatMachine = setup({
   },
   states: {
     idle: {
+      // A reopened chat whose answer is still being written: show it as it comes.
+      always: { guard: "hasGenerationToAttach", target: "active", actions: "attachTurn" },
       on: {
         SUBMIT: { guard: "hasPrompt", target: "active", actions: "startTurn" },
         // A saved chat reopened after an interrupted turn: regenerate its answer.
@@ -415,6 +439,7 @@ export const chatMachine = setup({
           chatId: context.chatId,
           // A reconnect sends the same turn again: the server already saved its prompt.
           regenerate: Boolean(context.turn?.regenerate) || context.reconnects > 0,
+          resume: context.resume,
         }),
       },
       initial: "requesting",
@@ -466,7 +491,8 @@ export const chatMachine = setup({
           { guard: "canReconnect", target: ".retrying", actions: "scheduleReconnect" },
           { target: "error", actions: "failTurn" },
         ],
-        CANCEL: { target: "stopped", actions: "stopTurn" },
+        "connection.resumed": { actions: "markReconnected" },
+        CANCEL: { target: "stopped", actions: ["tellServerToStop", "stopTurn"] },
       },
     },
     done: {

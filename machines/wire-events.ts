@@ -75,5 +75,11 @@ export function parseWireEvent(name: string | undefined, json: string): WireEven
  */
 export const SERVER_SHUTTING_DOWN = "server_shutting_down";
 
+/**
+ * A chat's generation was stopped before it finished: by its owner's Stop (another tab attached to it
+ * sees this), or because no page was attached to it for the grace period (KILN_DETACHED_GRACE_MS).
+ */
+export const GENERATION_STOPPED = "generation_stopped";
+
 /** The JSON body of a refusal sent before any stream starts (4xx/5xx). */
 export const refusalBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

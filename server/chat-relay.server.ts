@@ -1,31 +1,27 @@
 /**
- * `POST /api/chat`: validates the request, then relays the provider's answer as Kiln's SSE wire
- * protocol (machines/wire-events.ts). Exactly one `done` or `error` ends every stream, and the
- * upstream request is aborted the moment the browser goes away.
+ * `POST /api/chat`: validates the request, saves the user's turn, starts the turn's generation
+ * (generations/answer-turn.server.ts) and attaches this request to it as Kiln's SSE wire protocol
+ * (machines/wire-events.ts). Exactly one `done` or `error` ends every stream. A chat's generation
+ * outlives this request for the grace period (generations/generation.server.ts); a request without a
+ * chat stops its provider call the moment the browser goes away.
  */
 import { randomUUID } from "node:crypto";
-import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN, type WireEvent } from "../machines/wire-events";
-import { CHAT_CHANGED_MESSAGE, ChatChangedError, saveAnswer, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
+import { SERVER_SHUTTING_DOWN as SHUTTING_DOWN } from "../machines/wire-events";
+import { CHAT_CHANGED_MESSAGE, ChatChangedError, saveUserTurn, type SavedTurn } from "./chat-persistence.server";
 import { mayWriteChat, NOT_CHAT_OWNER_MESSAGE, type Requester } from "./chat-owner.server";
 import { STORAGE_RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE, StorageUnavailable } from "./db/guarded-chat-store.server";
 import { PositionTakenError } from "./db/rows.server";
 import { parseChatRequest, type ChatMessage, type ChatRequest } from "./chat-request";
 import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
-import type { StoredMessageState } from "./db/chat-store";
+import { answerTurn } from "./generations/answer-turn.server";
+import { generationResponse } from "./generations/generation-response.server";
 import type { ResolvedModel } from "./providers/factory.server";
 import { crossSiteRefusal, readJsonBody, refusal } from "./refusal.server";
 import { rateLimitRefusal } from "./rate-limit.server";
-import { resilientCompletion, type AttemptStats } from "./providers/resilient-completion.server";
 import type { KilnServices } from "./services.server";
-import { formatSseEvent, SSE_HEADERS, SSE_PING } from "./sse";
-import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT, WHOLE_FILE_SYSTEM_PROMPT } from "./system-prompt";
-import { withWholeFileFallback } from "./whole-file-fallback";
-import { resolveEditAnswer } from "../machines/edit-blocks";
+import { SSE_HEADERS } from "./sse";
+import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT } from "./system-prompt";
 import { baseCodeFor, versionsOf } from "../machines/versions";
-import { usageFigures, type ReceiptFigures } from "../machines/receipt";
-
-/** Comment lines keep idle connections (proxies, load balancers) from timing out while a model thinks. */
-const PING_INTERVAL_MS = 15_000;
 
 /**
  * Everything checked before a stream starts, in order; a refusal is JSON with a stable code
@@ -91,7 +87,7 @@ export interface ChatClient {
 }
 
 export async function relayChat(request: Request, services: KilnServices, client: ChatClient): Promise<Response> {
-  const { config, providers, logger } = services;
+  const { config, logger } = services;
   const admitted = await admitChatRequest(request, services, client);
   if (!admitted.ok) return admitted.response;
   const { chat, target, context, base } = admitted;
@@ -122,182 +118,20 @@ export async function relayChat(request: Request, services: KilnServices, client
       throw error;
     }
   }
-  const upstream = new AbortController();
-  // Browser gone (request.signal) or response stream cancelled: either way stop the provider call.
-  let clientGone = false;
-  const leave = (reason: unknown) => {
-    clientGone = true;
-    upstream.abort(reason);
-  };
-  for (const signal of [request.signal, client.gone]) {
-    if (signal?.aborted) leave(signal.reason);
-    else signal?.addEventListener("abort", () => leave(signal.reason), { once: true });
-  }
-  // A shutdown past its drain deadline: stop the provider call, but tell the client why.
-  let shutDown = false;
-  const encoder = new TextEncoder();
-  const startedAt = performance.now();
-  const stats: AttemptStats = { attempts: 0, retries: 0, fallbacks: 0, provider: target.provider.id, model: target.model };
-  const log = {
-    requestId,
-    chatId: chat.chatId,
-    messages: chat.messages.length,
-    promptTokens: context.promptTokens,
-    maxTokens: context.maxTokens,
-    droppedMessages: context.droppedMessages,
-    firstDeltaMs: undefined as number | undefined,
-    bytes: 0,
-    reasoningBytes: 0,
-    malformedFrames: 0,
-    /** Answers whose edit blocks did not apply (1: recovered with the whole file, 2: failed). */
-    editFailures: 0,
-  };
-
-  const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      let open = true;
-      const observed = services.metrics.startChat();
-      const unregister = services.openStreams.add({
-        end: () => {
-          shutDown = true;
-          upstream.abort(new Error(SHUTTING_DOWN));
-        },
-      });
-      const write = (text: string) => {
-        if (!open || clientGone) return;
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          // The response was cancelled between the check and the write; cancel() aborts upstream.
-        }
-      };
-      const send = (event: WireEvent) => write(formatSseEvent(event));
-      const ping = setInterval(() => write(SSE_PING), PING_INTERVAL_MS);
-      send({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
-      let outcome = "unfinished";
-      let answer = "";
-      /** The answer's receipt as it stands now (machines/receipt.ts): the figures the browser builds from the same events. */
-      const receipt = (): ReceiptFigures => ({
-        ...(log.firstDeltaMs !== undefined && { firstTokenMs: log.firstDeltaMs }),
-        totalMs: Math.round(performance.now() - startedAt),
-        retries: stats.retries,
-        fallbacks: stats.fallbacks,
-        ...(stats.fallbacks > 0 && { fellBackFrom: target.provider.id }),
-        ...usageFigures(stats.usage),
-      });
-      // Saved before the final event goes out, so a client that reloads on `done` finds the answer.
-      const save = async (state: StoredMessageState) => {
-        if (!turn) return;
-        // Edit blocks are saved as the complete file they make: the chat, its shares and later turns read whole files.
-        const resolved = state === "complete" ? resolveEditAnswer(answer, base) : undefined;
-        const content = resolved?.kind === "edits" && resolved.ok ? resolved.content : answer;
-        try {
-          await saveAnswer(services.store, turn, {
-            content,
-            state,
-            provider: stats.provider,
-            model: stats.model,
-            receipt: receipt(),
-          });
-        } catch (error) {
-          logger.error({ requestId, err: error }, "could not save the answer");
-        }
-      };
-      try {
-        const completion = (systemPrompt: string) =>
-          resilientCompletion({
-            target,
-            providers,
-            messages: context.conversation,
-            systemPrompt,
-            maxTokens: context.maxTokens,
-            contextWindow: (target.limits ?? DEFAULT_MODEL_LIMITS).contextWindow,
-            signal: upstream.signal,
-            settings: config,
-            stats,
-            onMalformedFrame: (reason) => {
-              log.malformedFrames++;
-              logger.warn({ requestId, provider: stats.provider, reason }, "skipped a malformed frame from the provider");
-            },
-          });
-        for await (const event of withWholeFileFallback({
-          base,
-          answer: completion(base === undefined ? SYSTEM_PROMPT : FOLLOW_UP_SYSTEM_PROMPT),
-          askForWholeFile: () => completion(WHOLE_FILE_SYSTEM_PROMPT),
-          onEditFailed: (failure, attempt) => {
-            log.editFailures = attempt;
-            logger.warn(
-              { requestId, provider: stats.provider, code: failure.code, reason: failure.message, attempt },
-              "edit blocks did not apply",
-            );
-          },
-        })) {
-          if (event.event === "delta") {
-            if (log.firstDeltaMs === undefined) {
-              log.firstDeltaMs = Math.round(performance.now() - startedAt);
-              observed.firstDelta(stats.provider, stats.model);
-            }
-            log.bytes += Buffer.byteLength(event.data.text);
-            answer += event.data.text;
-          } else if (event.event === "reasoning") {
-            // Shown to the user as it comes, never saved: the answer is what the model gave as content.
-            log.reasoningBytes += Buffer.byteLength(event.data.text);
-          } else if (event.event === "reset") {
-            answer = "";
-          } else if (event.event === "retry" || event.event === "fallback") {
-            if (event.event === "retry") observed.retry(stats.provider, event.data.reason);
-            else observed.fallback(event.data.from, event.data.to);
-            logger.info({ requestId, provider: stats.provider, ...event.data }, `chat ${event.event}`);
-          } else if (event.event === "done") {
-            outcome = "done";
-            await save("complete");
-          } else if (event.event === "error") {
-            outcome = event.data.code;
-            await save("failed");
-          }
-          send(event);
-        }
-      } catch (error) {
-        if (shutDown && !clientGone) {
-          outcome = SHUTTING_DOWN;
-          await save("failed");
-          send({
-            event: "error",
-            data: {
-              code: SHUTTING_DOWN,
-              message: "This Kiln server is shutting down; reconnecting to continue.",
-              retryable: true,
-            },
-          });
-        } else if (upstream.signal.aborted) {
-          outcome = "client_closed";
-          await save("stopped");
-        } else {
-          outcome = "internal_error";
-          await save("failed");
-          logger.error({ requestId, err: error }, "relay failed");
-          send({
-            event: "error",
-            data: { code: "internal_error", message: "Kiln failed unexpectedly; try again.", retryable: true },
-          });
-        }
-      } finally {
-        clearInterval(ping);
-        open = false;
-        unregister();
-        observed.end({ provider: stats.provider, model: stats.model, outcome });
-        try {
-          controller.close();
-        } catch {
-          // Already cancelled by the client.
-        }
-        logger.info({ ...log, ...stats, outcome, durationMs: Math.round(performance.now() - startedAt) }, "chat request");
-      }
-    },
-    cancel(reason) {
-      leave(reason);
-    },
-  });
-
-  return new Response(stream, { status: 200, headers });
+  // The generation belongs to the chat's turn: a browser that leaves may come back within the grace
+  // period. A request without a chat has nowhere to come back to: it stops when its client leaves.
+  const generation = services.generations.start(
+    { id: requestId, chatId: chat.chatId, graceMs: chat.chatId ? config.detachedGraceMs : 0 },
+    (started) =>
+      answerTurn(started, services, {
+        requestId,
+        chatId: chat.chatId,
+        messageCount: chat.messages.length,
+        target,
+        context,
+        base,
+        turn,
+      }),
+  );
+  return generationResponse(generation, { afterSeq: 0, headers, gone: [request.signal, client.gone] });
 }

@@ -76,6 +76,11 @@ export interface KilnConfig {
    * front of Kiln; 0 trusts none, the default) or the proxies' addresses and CIDR ranges (also
    * Express's names `loopback`, `linklocal`, `uniquelocal`). Never `true`: see `trustProxySetting`.
    */
+  /**
+   * How long a chat's generation runs on with no browser attached (a reload, a locked phone, a dropped
+   * connection) before it is stopped and saved as `stopped`; 0 stops it as soon as the last one leaves.
+   */
+  detachedGraceMs: number;
   trustProxy: number | string[];
   /**
    * Longest time to receive a whole request, headers and body (Node's `requestTimeout`): a slower
@@ -190,6 +195,11 @@ const envSchema = z.object({
   KILN_RATE_LIMIT_PER_MINUTE: z.coerce
     .number({ invalid_type_error: "must be a number" })
     .min(0, "must be 0 (off) or more")
+  KILN_DETACHED_GRACE_MS: z.coerce
+    .number({ invalid_type_error: "must be a whole number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(0, "must be 0 or more")
+    .default(60_000),
     .default(30),
   KILN_RATE_LIMIT_BURST: positiveInt(10),
   KILN_RETRY_BASE_MS: positiveInt(500),
@@ -327,6 +337,7 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
 type EnvVars = z.infer<typeof envSchema>;
 
 /**
+    detachedGraceMs: vars.KILN_DETACHED_GRACE_MS,
  * The auth header names the owner of chats, so only the auth proxy may set it: Kiln must know the
  * proxy by address. A hop count trusts whoever connects, and no proxy at all trusts nobody.
  */

@@ -9,6 +9,7 @@ import { guardChatStore } from "./db/guarded-chat-store.server";
 import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
 import { createModelDiscovery, type ModelDiscovery } from "./providers/model-discovery.server";
+import { Generations } from "./generations/generations.server";
 import { OpenStreams } from "./open-streams";
 import { createProviderFactory, type ProviderFactory } from "./providers/factory.server";
 
@@ -21,6 +22,8 @@ export interface KilnServices {
   /** Guarded: a storage failure is thrown as a 503 `storage_unavailable` Response (db/guarded-chat-store.server.ts). */
   store: ChatStore;
   openStreams: OpenStreams;
+  /** The answers this server is generating, and those that just ended (generations/generations.server.ts). */
+  generations: Generations;
   metrics: Metrics;
   /** Set once a shutdown has begun: readiness fails and new chat requests are refused. */
   lifecycle: { draining: boolean };
@@ -36,6 +39,8 @@ export function createServices(config: KilnConfig, logger: Logger, store: ChatSt
     logger,
     store: guardChatStore(store, logger),
     openStreams,
+    // An ended generation stays attachable as long as a detached one would have run on.
+    generations: new Generations(config.detachedGraceMs),
     // The open-streams gauge is read at scrape time, so the relay never has to keep it in step.
     metrics: createMetrics({ openStreams: () => openStreams.size }),
     lifecycle: { draining: false },

@@ -1,5 +1,5 @@
 /**
- * Server-Sent Events framing for `POST /api/chat`. JSON.stringify never emits a raw newline, so each
+ * Server-Sent Events framing for `POST /api/chat` and a chat's generation stream. JSON.stringify never emits a raw newline, so each
  * event's data fits on one `data:` line whatever the model wrote.
  */
 import type { WireEvent } from "../machines/wire-events";
@@ -14,6 +14,8 @@ export const SSE_HEADERS = {
 
 export const SSE_PING = ": ping\n\n";
 
-export function formatSseEvent(event: WireEvent): string {
-  return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+/** `id`: the event's sequence number in its generation, which a reattaching client sends back as Last-Event-ID. */
+export function formatSseEvent(event: WireEvent, id?: number): string {
+  const idLine = id === undefined ? "" : `id: ${id}\n`;
+  return `${idLine}event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }

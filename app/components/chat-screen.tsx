@@ -26,6 +26,8 @@ export interface ChatScreenProps {
   messages: ChatMessage[];
   models: ModelInfo[];
   preview: PreviewSettings;
+  /** The chat's last turn is being answered on the server: the page attaches to it. */
+  generation?: { id: string };
   /** The prompt typed on the home page, sent once when the new chat opens. */
   initialPrompt?: { prompt: string; model?: string };
 }
@@ -49,8 +51,9 @@ function Workspace({
   inspect,
 }: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
   const chat = useActorRef(chatMachine, {
-    input: { model: initialPrompt?.model ?? saved.model, chatId: saved.id, messages },
+    input: { model: initialPrompt?.model ?? saved.model, chatId: saved.id, messages, attachTo: generation?.id },
     inspect,
+  generation,
   });
   const input = useSelector(chat, (s) => s.context.input);
   const model = useSelector(chat, (s) => s.context.model);

@@ -42,6 +42,11 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
           </span>
         )}
         {turn.autoFix && active && <span className="status-note">Fixing the error automatically… </span>}
+        {turn.reconnected && active && (
+          <span className="status-note" data-testid="reconnected-note">
+            Reconnected.{" "}
+          </span>
+        )}
         {turn.continuation !== undefined && active && (
           <span className="status-note" data-testid="continuation-note">
             The answer was cut off; asking the model for the rest (attempt {turn.continuation})…{" "}

@@ -108,6 +108,13 @@ describe.each(databases)("chats are saved (%s)", (_name, databaseUrl) => {
     const reader = response.body!.getReader();
     let received = "";
     while (!received.includes("event: delta")) received += new TextDecoder().decode((await reader.read()).value);
+    // Stop is said to the server: a chat's answer outlives its request (docs/wire-protocol.md).
+    const stop = await jar.fetch(`${kiln.url}/api/chats/${id}/stop`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    expect(await stop.json()).toEqual({ stopped: true });
     controller.abort();
     await expect.poll(async () => (await rows(id)).length, { timeout: 5_000 }).toBe(2);
     const saved = await rows(id);

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { WireEvent } from "../../machines/wire-events";
+import { Generation, type GenerationFrame } from "./generation.server";
+import { Generations } from "./generations.server";
+
+const delta = (text: string): WireEvent => ({ event: "delta", data: { text } });
+const done: WireEvent = { event: "done", data: { finishReason: "stop" } };
+const texts = (frames: GenerationFrame[]) => frames.map((f) => (f.event.event === "delta" ? f.event.data.text : f.event.event));
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe("a generation's log", () => {
+  it("numbers events 1, 2, 3… and hands a late attacher exactly those after its Last-Event-ID, then the rest live", () => {
+    const generation = new Generation({ id: "g", chatId: "c", graceMs: 1000 });
+    generation.publish(delta("a"));
+    generation.publish(delta("b"));
+    generation.publish(delta("c"));
+    const received: GenerationFrame[] = [];
+    generation.attach(1, (frame) => received.push(frame));
+    expect(received.map((f) => f.seq)).toEqual([2, 3]);
+    generation.publish(delta("d"));
+    generation.publish(done);
+    expect(texts(received)).toEqual(["b", "c", "d", "done"]);
+    expect(received.map((f) => f.seq)).toEqual([2, 3, 4, 5]);
+  });
+
+  it("a finished log replays to its end and takes no more events", () => {
+    const generation = new Generation({ id: "g", graceMs: 1000 });
+    generation.publish(delta("a"));
+    generation.publish(done);
+    generation.publish(delta("late"));
+    const received: GenerationFrame[] = [];
+    generation.attach(0, (frame) => received.push(frame));
+    expect(texts(received)).toEqual(["a", "done"]);
+    expect(generation.finished).toBe(true);
+  });
+});
+
+describe("who keeps a generation going", () => {
+  it("runs on while nobody is attached for less than the grace period, and stops after it", () => {
+    const generation = new Generation({ id: "g", chatId: "c", graceMs: 60_000 });
+    const detach = generation.attach(0, () => {});
+    detach();
+    vi.advanceTimersByTime(59_999);
+    expect(generation.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(generation.signal.aborted).toBe(true);
+    expect(generation.stopReason).toBe("nobody_attached");
+  });
+
+  it("a browser coming back within the grace period keeps it going", () => {
+    const generation = new Generation({ id: "g", chatId: "c", graceMs: 60_000 });
+    generation.attach(0, () => {})();
+    vi.advanceTimersByTime(30_000);
+    const detach = generation.attach(0, () => {});
+    vi.advanceTimersByTime(60_000);
+    expect(generation.signal.aborted).toBe(false);
+    detach();
+    vi.advanceTimersByTime(60_000);
+    expect(generation.signal.aborted).toBe(true);
+  });
+
+  it("with no grace (a request without a chat) the last browser leaving stops it at once", () => {
+    const generation = new Generation({ id: "g", graceMs: 0 });
+    const first = generation.attach(0, () => {});
+    const second = generation.attach(0, () => {});
+    first();
+    expect(generation.signal.aborted).toBe(false);
+    second();
+    expect(generation.signal.aborted).toBe(true);
+  });
+
+  it("Stop aborts at once, whoever is attached, and says it was the user", () => {
+    const generation = new Generation({ id: "g", chatId: "c", graceMs: 60_000 });
+    generation.attach(0, () => {});
+    generation.stop("stopped_by_user");
+    expect(generation.signal.aborted).toBe(true);
+    expect(generation.stopReason).toBe("stopped_by_user");
+  });
+});
+
+describe("the registry", () => {
+  it("keeps an ended generation attachable for the retention, then forgets it", async () => {
+    const generations = new Generations(10_000);
+    const generation = generations.start({ id: "g", chatId: "c", graceMs: 10_000 }, async (g) => g.publish(done));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(generations.latestFor("c")).toBe(generation);
+    expect(generations.running).toBe(0);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(generations.get("g")).toBeUndefined();
+    expect(generations.latestFor("c")).toBeUndefined();
+  });
+
+  it("a new turn of the same chat stops the one still running", () => {
+    const generations = new Generations(10_000);
+    const first = generations.start({ id: "g1", chatId: "c", graceMs: 10_000 }, () => new Promise(() => {}));
+    const second = generations.start({ id: "g2", chatId: "c", graceMs: 10_000 }, () => new Promise(() => {}));
+    expect(first.signal.aborted).toBe(true);
+    expect(second.signal.aborted).toBe(false);
+    expect(generations.latestFor("c")).toBe(second);
+  });
+});

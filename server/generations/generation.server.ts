@@ -1,0 +1,150 @@
+/**
+ * A generation: the making of one answer. For a chat it belongs to the turn, not to the HTTP request
+ * that started it (docs/decisions/013-generations-outlive-requests.md): browsers attach to it and
+ * detach from it, and it runs on until it ends, the owner presses Stop, or nobody has been attached for
+ * the grace period. Every wire event gets the next sequence number (its SSE `id`) and is kept until
+ * the generation is forgotten, so a browser that comes back with `Last-Event-ID: n` gets exactly the
+ * events after n, then the rest live.
+ *
+ * Memory: the log holds the answer's events once (an answer is bounded by its output-token limit),
+ * and a generation lives only while it runs plus the retention the registry gives it.
+ */
+import { GENERATION_STOPPED, type WireEvent } from "../../machines/wire-events";
+
+export interface GenerationFrame {
+  /** 1, 2, 3… in order: the SSE `id` of the event. */
+  seq: number;
+  event: WireEvent;
+}
+
+export type GenerationListener = (frame: GenerationFrame) => void;
+
+/** Why a generation was stopped before its provider call ended; the log's last event says so too. */
+export type StopReason = "stopped_by_user" | "nobody_attached" | "shutting_down";
+
+export interface GenerationOptions {
+  id: string;
+  chatId?: string;
+  /** Time with nobody attached before it is stopped; 0: the moment the last browser leaves. */
+  graceMs: number;
+}
+
+export class Generation {
+  readonly id: string;
+  readonly chatId: string | undefined;
+  private readonly log: GenerationFrame[] = [];
+  private readonly listeners = new Set<GenerationListener>();
+  private readonly upstream = new AbortController();
+  private readonly graceMs: number;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private finishedAt: number | undefined;
+  private stopReasonValue: StopReason | undefined;
+  private readonly endWaiters = new Set<() => void>();
+
+  constructor(options: GenerationOptions) {
+    this.id = options.id;
+    this.chatId = options.chatId;
+    this.graceMs = options.graceMs;
+  }
+
+  /** Aborts the provider call: Stop, nobody attached for the grace period, or a shutdown. */
+  get signal(): AbortSignal {
+    return this.upstream.signal;
+  }
+
+  get stopReason(): StopReason | undefined {
+    return this.stopReasonValue;
+  }
+
+  /** The log has its final event (`done` or `error`): nothing more will be published. */
+  get finished(): boolean {
+    return this.finishedAt !== undefined;
+  }
+
+  get endedAt(): number | undefined {
+    return this.finishedAt;
+  }
+
+  get lastSeq(): number {
+    return this.log.length;
+  }
+
+  get attached(): number {
+    return this.listeners.size;
+  }
+
+  /** Appends an event to the log and hands it to every attached browser. A finished log takes no more. */
+  publish(event: WireEvent): void {
+    if (this.finished) return;
+    const frame = { seq: this.log.length + 1, event };
+    this.log.push(frame);
+    if (event.event === "done" || event.event === "error") this.finish();
+    for (const listener of this.listeners) listener(frame);
+  }
+
+  /**
+   * Hands `listener` every event after `afterSeq` at once, then each new one as it is published, until
+   * the returned function detaches it. A finished generation replays and attaches nothing.
+   */
+  attach(afterSeq: number, listener: GenerationListener): () => void {
+    for (const frame of this.log.slice(Math.max(0, afterSeq))) listener(frame);
+    if (this.finished) return () => {};
+    this.listeners.add(listener);
+    this.clearGrace();
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.startGrace();
+    };
+  }
+
+  /**
+   * Stops the provider call now. The run ends with the `generation_stopped` error below, so a browser
+   * still (or later) attached learns why; the answer so far is saved as `stopped`.
+   */
+  stop(reason: StopReason): void {
+    if (this.finished || this.upstream.signal.aborted) return;
+    this.stopReasonValue = reason;
+    this.clearGrace();
+    this.upstream.abort(new Error(reason));
+  }
+
+  /** The event a stopped generation ends with. */
+  static stoppedEvent(reason: StopReason | undefined): WireEvent {
+    const message =
+      reason === "nobody_attached" ? "The answer was stopped because no page was open to receive it." : "The answer was stopped.";
+    return { event: "error", data: { code: GENERATION_STOPPED, message, retryable: true } };
+  }
+
+  /** Resolves once the log is finished. */
+  whenFinished(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    return new Promise((resolve) => this.endWaiters.add(resolve));
+  }
+
+  /** Starts the grace period for a generation nobody is attached to yet (e.g. its first request already left). */
+  startGraceIfUnattached(): void {
+    if (this.listeners.size === 0) this.startGrace();
+  }
+
+  private finish(): void {
+    this.finishedAt = Date.now();
+    this.clearGrace();
+    for (const wake of this.endWaiters) wake();
+    this.endWaiters.clear();
+  }
+
+  private startGrace(): void {
+    if (this.finished || this.graceTimer) return;
+    if (this.graceMs === 0) return this.stop("nobody_attached");
+    this.graceTimer = setTimeout(() => this.stop("nobody_attached"), this.graceMs);
+    this.graceTimer.unref?.();
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+  }
+}
