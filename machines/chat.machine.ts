@@ -60,6 +60,8 @@ export interface TurnProgress {
   regenerate?: boolean;
   /** The page came back to this turn's answer on the server after a reload or a dropped connection. */
   reconnected?: boolean;
+  /** The prompt's images are described by this vision model first (`meta`): the model answering cannot read them. */
+  imagesDescribedBy?: string;
 }
 
 /** A wait before trying again: announced by the server, or the browser's own reconnect to Kiln. */
@@ -105,6 +107,11 @@ export interface ChatContext {
   /** Longest silence (no event, no keep-alive) before the turn is declared timed out. */
   silenceTimeoutMs: number;
   maxReconnects: number;
+  /**
+   * Reattaches to a chat's answer still running on the server: more than `maxReconnects`, as the
+   * answer waits there for the grace period (a phone in a tunnel, Wi-Fi switching networks).
+   */
+  maxReattaches: number;
   reconnectBaseMs: number;
 }
 
@@ -119,6 +126,7 @@ export interface ChatInput {
   /** Defaults to 45 s: three of the server's 15 s keep-alive intervals. */
   silenceTimeoutMs?: number;
   maxReconnects?: number;
+  maxReattaches?: number;
   reconnectBaseMs?: number;
 }
 
@@ -126,7 +134,7 @@ export type ChatEvent =
   | { type: "TYPE"; text: string }
   | { type: "SELECT_MODEL"; model: string }
   /** `autoFix`: sent by the preview's bounded automatic fix, not typed by the user. */
-  | { type: "SUBMIT"; prompt?: string; autoFix?: boolean }
+  | { type: "SUBMIT"; prompt?: string; autoFix?: boolean; images?: string[] }
   | { type: "CANCEL" }
   | { type: "RETRY" }
   | { type: "SWITCH_MODEL"; model: string }
@@ -223,7 +231,9 @@ export const chatMachine = setup({
     hasPrompt: ({ context, event }) => Boolean((event.type === "SUBMIT" && event.prompt?.trim()) || context.input.trim()),
     hasTurnToRepeat: ({ context }) => withoutUnfinishedAnswer(context.messages).at(-1)?.role === "user",
     canReconnect: ({ context, event }) =>
-      event.type === "connection.failed" && event.error.retryable && context.reconnects < context.maxReconnects,
+      event.type === "connection.failed" &&
+      event.error.retryable &&
+      context.reconnects < (event.resume && context.chatId ? context.maxReattaches : context.maxReconnects),
     serverIsLeaving: ({ context, event }) =>
       event.type === "server.error" && event.data.code === SERVER_SHUTTING_DOWN && context.reconnects < context.maxReconnects,
     isOwnReconnect: ({ context }) => context.retry?.source === "client",
@@ -243,7 +253,16 @@ export const chatMachine = setup({
         ...fresh,
         turn: context.replacingTurn ? { ...fresh.turn, regenerate: true } : fresh.turn,
         replacingTurn: false,
-        messages: [...context.messages, { role: "user" as const, content, state: "complete" as const }],
+        messages: [
+          ...context.messages,
+          {
+            role: "user" as const,
+            content,
+            state: "complete" as const,
+            // Uploaded to the chat already (app/lib/upload-images.ts): the prompt carries their ids.
+            ...(event.images?.length ? { images: event.images } : {}),
+          },
+        ],
         // An automatic fix leaves whatever the user is typing in the box.
         input: autoFix ? context.input : "",
       };
@@ -254,7 +273,7 @@ export const chatMachine = setup({
     }),
     recordMeta: assign(({ context, event }) => {
       assertEvent(event, "server.meta");
-      const { provider, model, requestId } = event.data;
+      const { provider, model, requestId, imagesDescribedBy } = event.data;
       // `meta` opens every request, a reconnect's too: its retries and fallbacks are counted afresh, as the server does.
       return context.turn
         ? {
@@ -263,6 +282,7 @@ export const chatMachine = setup({
               provider,
               model,
               requestId,
+              imagesDescribedBy,
               firstProvider: provider,
               retries: 0,
               fallbacks: 0,
@@ -410,6 +430,8 @@ export const chatMachine = setup({
     resume: input.attachTo && input.chatId ? { generationId: input.attachTo, lastEventId: 0 } : undefined,
     silenceTimeoutMs: input.silenceTimeoutMs ?? 45_000,
     maxReconnects: input.maxReconnects ?? 2,
+    // With the backoff capped at 8 s, 8 attempts span about 40 s: within the server's 60 s grace.
+    maxReattaches: input.maxReattaches ?? 8,
     reconnectBaseMs: input.reconnectBaseMs ?? 1_000,
   }),
   initial: "idle",

@@ -56,4 +56,19 @@ describe("toRequestMessages", () => {
   it("sends nothing for an empty conversation", () => {
     expect(toRequestMessages([])).toEqual([]);
   });
+
+  it("sends a prompt's image ids with it, and only where there are some", () => {
+    const messages = [{ ...user("build this"), images: ["a", "b"] }, answer("Here."), { ...user("bigger"), images: [] }];
+    expect(toRequestMessages(messages)).toEqual([
+      { role: "user", content: "build this", images: ["a", "b"] },
+      { role: "assistant", content: "Here." },
+      { role: "user", content: "bigger" },
+    ]);
+  });
+
+  it("joins the images of two prompts in a row along with their text", () => {
+    const messages = [{ ...user("a timer"), images: ["a"] }, answer("", "failed"), { ...user("like this"), images: ["b"] }];
+    expect(toRequestMessages(messages)).toEqual([{ role: "user", content: "a timer\n\nlike this", images: ["a", "b"] }]);
+    expect(messages[0].images).toEqual(["a"]);
+  });
 });

@@ -15,22 +15,33 @@ export interface ChatMessage {
    * Set when a turn finishes, and read back with a saved chat; never sent to the server.
    */
   receipt?: Receipt;
+  /** For a prompt: the ids of the images attached to it (uploaded to the chat first), sent with it. */
+  images?: string[];
+}
+
+/** One message of a request (docs/wire-protocol.md): `images` only on a prompt that has some. */
+export interface RequestMessage {
+  role: "user" | "assistant";
+  content: string;
+  images?: string[];
 }
 
 /**
  * The messages sent with a request. Empty answers are dropped, and consecutive messages of one role
- * (a follow-up after a failed, empty answer) are joined: many chat templates (vLLM, Mistral) reject
- * conversations whose roles do not alternate.
+ * (a follow-up after a failed, empty answer) are joined, their images too: many chat templates
+ * (vLLM, Mistral) reject conversations whose roles do not alternate.
  */
-export function toRequestMessages(messages: ChatMessage[]): Array<{ role: "user" | "assistant"; content: string }> {
-  const result: Array<{ role: "user" | "assistant"; content: string }> = [];
+export function toRequestMessages(messages: ChatMessage[]): RequestMessage[] {
+  const result: RequestMessage[] = [];
   for (const message of messages) {
     if (!message.content.trim()) continue;
+    const images = message.role === "user" && message.images?.length ? message.images : undefined;
     const previous = result[result.length - 1];
     if (previous && previous.role === message.role) {
       previous.content = `${previous.content}\n\n${message.content}`;
+      if (images) previous.images = [...(previous.images ?? []), ...images];
     } else {
-      result.push({ role: message.role, content: message.content });
+      result.push({ role: message.role, content: message.content, ...(images ? { images: [...images] } : {}) });
     }
   }
   return result;

@@ -24,4 +24,12 @@ export interface ModelInfo {
   health: ProviderHealth;
   /** One sentence on why the health is not `reachable`, when Kiln knows, e.g. "Together AI rejected the API key (HTTP 401)." */
   healthReason?: string;
+  /** True when the model reads images itself (they reach it as they are); absent when it cannot. */
+  vision?: boolean;
+  /**
+   * For a model that cannot read images, when the server has `KILN_VISION_MODEL`: the label of the
+   * model that describes a prompt's images to it first. Absent on vision models, and when images
+   * cannot be sent to this model at all (`model_cannot_see`).
+   */
+  imagesDescribedBy?: string;
 }

@@ -5,7 +5,13 @@
  */
 import { z } from "zod";
 
-export const metaData = z.object({ requestId: z.string(), provider: z.string(), model: z.string() });
+export const metaData = z.object({
+  requestId: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  /** The prompt's images are first described by this vision model, for a model that cannot read them. */
+  imagesDescribedBy: z.string().optional(),
+});
 export const deltaData = z.object({ text: z.string() });
 /** A piece of the model's reasoning: shown apart, never part of the answer text. */
 export const reasoningData = z.object({ text: z.string() });

@@ -270,6 +270,27 @@ describe("saving a chat's turns", () => {
     await check(["a timer", reply("v1"), "make it blue", reply("v2"), "add a reset button", reply("v3")]);
   });
 
+  it("a prompt's images are saved with it; a Retry keeps them, an edit that drops or changes them replaces them", async () => {
+    const chatId = await newChat();
+    const [first, second] = await Promise.all(
+      [1, 2].map(() => store.saveImage({ chatId, mediaType: "image/png", data: Buffer.from("png"), width: 1, height: 1 })),
+    );
+    const withFirst: ChatMessage = { ...user("build this screenshot"), images: [first.id] };
+    await request(chatId, [withFirst], { content: "cut", state: "failed" });
+    const imagesSaved = async () => (await store.listMessages(chatId)).map((m) => m.images);
+    expect(await imagesSaved()).toEqual([[first.id], null]);
+
+    await request(chatId, [withFirst], { content: reply("Retry") }, { regenerate: true });
+    expect(await imagesSaved()).toEqual([[first.id], null]);
+
+    await request(chatId, [{ ...withFirst, images: [second.id, first.id] }], { content: reply("Edit") }, { regenerate: true });
+    expect(await imagesSaved()).toEqual([[second.id, first.id], null]);
+
+    await request(chatId, [user("build this screenshot")], { content: reply("No image") }, { regenerate: true });
+    expect(await imagesSaved()).toEqual([null, null]);
+    expectStraightLine(await store.listMessages(chatId));
+  });
+
   it("a stale copy of the conversation is refused and nothing saved changes", async () => {
     const chatId = await newChat();
     const turn1 = [user("a timer"), assistant(reply("v1"))];

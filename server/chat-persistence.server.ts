@@ -59,8 +59,17 @@ export async function saveUserTurn(
   const position = messages.length - 1;
   const prompt = messages[position];
   const stored = await store.listMessages(chatId);
+  // The request's images replace the saved ones: a retried or edited prompt says what it carries now.
+  const images = prompt.images?.length ? prompt.images : null;
   if (position === stored.length) {
-    await store.appendMessage({ chatId, role: "user", content: prompt.content, state: "complete", expectedPosition: position });
+    await store.appendMessage({
+      chatId,
+      role: "user",
+      content: prompt.content,
+      state: "complete",
+      images,
+      expectedPosition: position,
+    });
     return { chatId };
   }
   const sameTurn = stored[position];
@@ -70,9 +79,15 @@ export async function saveUserTurn(
   const extendsUnanswered =
     position === stored.length - 1 && sameTurn?.role === "user" && prompt.content.startsWith(sameTurn.content);
   if (!lastTurn || !(options.regenerate || extendsUnanswered)) throw new ChatChangedError(position, stored.length);
-  if (sameTurn.content !== prompt.content) await store.updateMessage(sameTurn.id, { content: prompt.content, state: "complete" });
+  if (sameTurn.content !== prompt.content || !sameImages(sameTurn.images, images)) {
+    await store.updateMessage(sameTurn.id, { content: prompt.content, state: "complete", images });
+  }
   const answer = stored[position + 1];
   return { chatId, replacesMessageId: answer?.role === "assistant" ? answer.id : undefined };
+}
+
+function sameImages(saved: string[] | null, sent: string[] | null): boolean {
+  return (saved ?? []).join("\n") === (sent ?? []).join("\n");
 }
 
 /**

@@ -11,8 +11,7 @@ import { CHAT_CHANGED_MESSAGE, ChatChangedError, saveUserTurn, type SavedTurn } 
 import { mayWriteChat, NOT_CHAT_OWNER_MESSAGE, type Requester } from "./chat-owner.server";
 import { STORAGE_RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE, StorageUnavailable } from "./db/guarded-chat-store.server";
 import { PositionTakenError } from "./db/rows.server";
-import { parseChatRequest, type ChatMessage, type ChatRequest } from "./chat-request";
-import { buildContext, DEFAULT_MODEL_LIMITS, type ContextResult } from "./context-builder";
+import { parseChatRequest, type ChatRequest } from "./chat-request";
 import { answerTurn } from "./generations/answer-turn.server";
 import { generationResponse } from "./generations/generation-response.server";
 import type { ResolvedModel } from "./providers/factory.server";
@@ -20,8 +19,10 @@ import { crossSiteRefusal, readJsonBody, refusal } from "./refusal.server";
 import { rateLimitRefusal } from "./rate-limit.server";
 import type { KilnServices } from "./services.server";
 import { SSE_HEADERS } from "./sse";
-import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT } from "./system-prompt";
-import { baseCodeFor, versionsOf } from "../machines/versions";
+import { planTurn, type TurnPlan } from "./turn-plan";
+import { MODEL_CANNOT_SEE, MODEL_CANNOT_SEE_MESSAGE } from "./images/describe-images.server";
+import { resolveMessageImages } from "./images/message-images.server";
+import type { ImagesToDescribe } from "./generations/answer-turn.server";
 
 /**
  * Everything checked before a stream starts, in order; a refusal is JSON with a stable code
@@ -33,14 +34,12 @@ async function admitChatRequest(
   client: { ip: string },
 ): Promise<
   | { ok: false; response: Response }
-  | {
+  | ({
       ok: true;
       chat: ChatRequest;
       target: ResolvedModel;
-      context: Extract<ContextResult, { ok: true }>;
-      /** The code a follow-up's edit blocks apply to. */
-      base: string | undefined;
-    }
+      describe?: ImagesToDescribe;
+    } & TurnPlan)
 > {
   const refuse = (response: Response) => ({ ok: false as const, response });
   if (request.method !== "POST") {
@@ -61,22 +60,21 @@ async function admitChatRequest(
   if (!parsed.ok) return refuse(refusal(400, "bad_request", parsed.message));
   const resolved = services.providers.resolve(parsed.value.model);
   if (!resolved.ok) return refuse(refusal(resolved.code === "unknown_model" ? 404 : 503, resolved.code, resolved.message));
-  // A follow-up on a version may be answered with edit blocks against it (docs/wire-protocol.md).
-  const base = editBase(parsed.value.messages);
-  const context = buildContext({
-    systemPrompt: base === undefined ? SYSTEM_PROMPT : FOLLOW_UP_SYSTEM_PROMPT,
-    messages: parsed.value.messages,
-    limits: resolved.value.limits ?? DEFAULT_MODEL_LIMITS,
-  });
+  // Images are ids of this chat's uploads: each must be one, before anything is saved or sent.
+  const found = await resolveMessageImages(services.store, parsed.value.chatId, parsed.value.messages);
+  if (!found.ok) return refuse(refusal(found.status, found.code, found.message));
+  const prompt = parsed.value.messages.at(-1)!;
+  const promptImages = (prompt.images ?? []).flatMap((id) => found.images.get(id) ?? []);
+  let describe: ImagesToDescribe | undefined;
+  if (!resolved.value.vision && promptImages.length > 0) {
+    // A text-only model gets the images as a vision model's description (older turns' images: their answers say what they showed).
+    if (!services.config.visionModel) return refuse(refusal(400, MODEL_CANNOT_SEE, MODEL_CANNOT_SEE_MESSAGE));
+    describe = { visionModel: services.config.visionModel, images: promptImages };
+  }
+  const planned = planTurn(parsed.value.messages, resolved.value, resolved.value.vision ? found.images : undefined);
   // 413, not 400: the request is well formed, its content is too large for the model (docs/errors.md).
-  if (!context.ok) return refuse(refusal(413, context.code, context.message));
-  return { ok: true, chat: parsed.value, target: resolved.value, context, base };
-}
-
-/** The code the turn's answer may edit: the version the last user message builds on, if there is one. */
-function editBase(messages: ChatMessage[]): string | undefined {
-  const complete = messages.map((message) => ({ ...message, state: "complete" as const }));
-  return baseCodeFor(versionsOf(complete.slice(0, -1)), messages.at(-1)?.content);
+  if (!planned.ok) return refuse(refusal(413, planned.code, planned.message));
+  return { ok: true, chat: parsed.value, target: resolved.value, describe, ...planned.plan };
 }
 
 /** Who is asking: their address (rate limits), who they are (chat ownership) and a signal that fires when they disconnect. */
@@ -90,7 +88,7 @@ export async function relayChat(request: Request, services: KilnServices, client
   const { config, logger } = services;
   const admitted = await admitChatRequest(request, services, client);
   if (!admitted.ok) return admitted.response;
-  const { chat, target, context, base } = admitted;
+  const { chat, target, context, base, describe } = admitted;
   const requestId = randomUUID();
   let turn: SavedTurn | undefined;
   const headers: Record<string, string> = { ...SSE_HEADERS };
@@ -131,7 +129,12 @@ export async function relayChat(request: Request, services: KilnServices, client
         context,
         base,
         turn,
+        describe: describe && { ...describe, messages: chat.messages },
       }),
   );
+  // Other replicas can then find it, follow it for a browser that reattaches through them, and take it over.
+  if (services.shared && chat.chatId) {
+    await services.shared.share(generation, { chatId: chat.chatId, model: chat.model, turnPosition: chat.messages.length - 1 });
+  }
   return generationResponse(generation, { afterSeq: 0, headers, gone: [request.signal, client.gone] });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_IMAGES_PER_MESSAGE } from "../machines/images";
 import { MAX_MESSAGE_CHARS, MAX_MESSAGES, parseChatRequest } from "./chat-request";
 
 const user = (content: string) => ({ role: "user", content });
@@ -89,5 +90,38 @@ describe("parseChatRequest", () => {
     for (const body of [null, undefined, "hi", 42, [], [{ model: "m" }], true]) {
       expect(refusal(body)).toBe("The body must be a JSON object with model and messages.");
     }
+  });
+
+  it(`accepts a prompt carrying up to ${MAX_IMAGES_PER_MESSAGE} image ids, earlier prompts too`, () => {
+    const ids = Array.from({ length: MAX_IMAGES_PER_MESSAGE }, (_, i) => `image${i}`);
+    const body = {
+      model: "m",
+      chatId: "c",
+      messages: [
+        { ...user("like this screenshot"), images: ["first"] },
+        assistant("Here…"),
+        { ...user("and this"), images: ids },
+      ],
+    };
+    expect(parseChatRequest(body)).toEqual({ ok: true, value: body });
+  });
+
+  it(`refuses more than ${MAX_IMAGES_PER_MESSAGE} images on one message, or ids that are not strings`, () => {
+    const ids = Array.from({ length: MAX_IMAGES_PER_MESSAGE + 1 }, (_, i) => `image${i}`);
+    expect(refusal({ model: "m", messages: [{ ...user("x"), images: ids }] })).toBe(
+      `Invalid request: messages.0.images must hold at most ${MAX_IMAGES_PER_MESSAGE} images.`,
+    );
+    expect(refusal({ model: "m", messages: [{ ...user("x"), images: [42] }] })).toBe(
+      "Invalid request: messages.0.images.0 must be image ids.",
+    );
+    expect(refusal({ model: "m", messages: [{ ...user("x"), images: "abc" }] })).toBe(
+      "Invalid request: messages.0.images must be an array of image ids.",
+    );
+  });
+
+  it("refuses images on the assistant's messages: only the user attaches them", () => {
+    expect(refusal({ model: "m", messages: [user("a"), { ...assistant("b"), images: ["i"] }, user("c")] })).toBe(
+      "Only the user's messages may carry images.",
+    );
   });
 });

@@ -3,6 +3,7 @@
  * failure into a 400 with the message below.
  */
 import { z } from "zod";
+import { MAX_IMAGES_PER_MESSAGE } from "../machines/images";
 
 export const MAX_MESSAGES = 200;
 export const MAX_MESSAGE_CHARS = 200_000;
@@ -14,6 +15,17 @@ const messageSchema = z.object({
   content: z
     .string({ invalid_type_error: "must be a string", required_error: "is required" })
     .max(MAX_MESSAGE_CHARS, `is longer than ${MAX_MESSAGE_CHARS} characters`),
+  /**
+   * Ids of images uploaded to the chat (`POST /api/chats/:id/images`), never the images themselves:
+   * the body stays small, and the server reads them from the chat. Whether they are that chat's is
+   * checked against the store (server/images/message-images.server.ts).
+   */
+  images: z
+    .array(z.string({ invalid_type_error: "must be image ids" }).min(1, "must not be empty").max(100), {
+      invalid_type_error: "must be an array of image ids",
+    })
+    .max(MAX_IMAGES_PER_MESSAGE, `must hold at most ${MAX_IMAGES_PER_MESSAGE} images`)
+    .optional(),
 });
 
 const chatRequestSchema = z.object({
@@ -47,6 +59,9 @@ export function parseChatRequest(body: unknown): ChatRequestResult {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, message: `Invalid request: ${issue.path.join(".")} ${issue.message}.` };
+  }
+  if (parsed.data.messages.some((message) => message.role !== "user" && message.images?.length)) {
+    return { ok: false, message: "Only the user's messages may carry images." };
   }
   const last = parsed.data.messages[parsed.data.messages.length - 1];
   if (last.role !== "user") {

@@ -423,6 +423,8 @@ describe("loadConfig: numbers, URLs and names", () => {
     ["KILN_MAX_CONTINUATIONS", "6"],
     ["KILN_MAX_CONTINUATIONS", "1.5"],
     ["KILN_MAX_BODY_BYTES", "lots"],
+    ["KILN_MAX_IMAGE_BYTES", "0"],
+    ["KILN_MAX_IMAGE_BYTES", "5MB"],
     ["KILN_PREVIEW_TIMEOUT_MS", "-1"],
     ["LOG_LEVEL", "verbose"],
   ])("stops on %s=%s with a message that starts with the variable name", (name, value) => {
@@ -526,6 +528,63 @@ describe("loadConfig: numbers, URLs and names", () => {
   it("never puts a key it was given into an error message", () => {
     const error = configError({ TOGETHER_API_KEY: "tg-very-secret", HELICONE_API_KEY: "hc-very-secret", PORT: "-3" });
     expect(error.message).not.toContain("very-secret");
+  });
+});
+
+describe("loadConfig: images", () => {
+  const ollamaFile = (models: unknown[]) => providersFile([{ id: "ollama", baseURL: "http://localhost:11434/v1", models }]);
+
+  it("takes images up to 5 MiB by default, or KILN_MAX_IMAGE_BYTES, and describes none for text-only models", () => {
+    expect(loadConfig({}, noFiles)).toMatchObject({ maxImageBytes: 5 * 1024 * 1024, visionModel: undefined });
+    expect(loadConfig({ KILN_MAX_IMAGE_BYTES: "1000000" }, noFiles).maxImageBytes).toBe(1_000_000);
+  });
+
+  it("reads whether a model reads images from its entry's vision, leaving a bare id to the built-in list", () => {
+    const config = loadConfig(
+      withFile(),
+      ollamaFile([{ id: "llava:13b", vision: true }, { id: "qwen2.5-coder:14b", vision: false }, "gpt-4o"]),
+    );
+    expect(provider(config, "ollama").models).toEqual([
+      { id: "llava:13b", label: "llava:13b", vision: true },
+      { id: "qwen2.5-coder:14b", label: "qwen2.5-coder:14b", vision: false },
+      { id: "gpt-4o", label: "gpt-4o" },
+    ]);
+    expect(configError(withFile(), ollamaFile([{ id: "llava", vision: "yes" }])).message).toMatch(
+      /^KILN_PROVIDERS file .*: providers\.0\.models\.0 /,
+    );
+  });
+
+  it("accepts a KILN_VISION_MODEL whose entry says vision, or a configured model of the built-in vision list", () => {
+    expect(
+      loadConfig(withFile({ KILN_VISION_MODEL: "llava:13b" }), ollamaFile([{ id: "llava:13b", vision: true }])).visionModel,
+    ).toBe("llava:13b");
+    expect(loadConfig(withFile({ KILN_VISION_MODEL: "gpt-4o" }), ollamaFile(["gpt-4o"])).visionModel).toBe("gpt-4o");
+  });
+
+  it("accepts a built-in vision model no list names yet: Together's own list may bring it", () => {
+    const config = loadConfig({ KILN_VISION_MODEL: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8" }, noFiles);
+    expect(config.visionModel).toBe("meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8");
+  });
+
+  it("stops when KILN_VISION_MODEL names a text-only model, or one whose entry says vision false, naming the variable", () => {
+    for (const [env, file] of [
+      [{ KILN_VISION_MODEL: TOGETHER_MODELS[0].id }, noFiles],
+      [withFile({ KILN_VISION_MODEL: "gpt-4o" }), ollamaFile([{ id: "gpt-4o", vision: false }])],
+    ] as const) {
+      const message = configError(env, file).message;
+      expect(message).toMatch(/^KILN_VISION_MODEL ".+" is not a vision model: mark it "vision": true/);
+    }
+  });
+
+  it("stops when KILN_VISION_MODEL names a model Kiln does not know to read images, or one no provider can serve", () => {
+    expect(configError({ KILN_VISION_MODEL: "some/unknown-model" }).message).toMatch(
+      /^KILN_VISION_MODEL "some\/unknown-model" is not a model Kiln knows to read images/,
+    );
+    // Every provider with a fixed list: a model in none of them is never served.
+    const fixedLists = providersFile([{ id: "together", baseURL: "https://api.together.xyz/v1", models: ["m"] }]);
+    expect(configError(withFile({ KILN_VISION_MODEL: "gpt-4o" }), fixedLists).message).toBe(
+      'KILN_VISION_MODEL "gpt-4o" is not a model of any provider',
+    );
   });
 });
 

@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { backendAiPreset, togetherPreset } from "./providers/presets";
+import { DEFAULT_MAX_IMAGE_BYTES } from "../machines/images";
+import { backendAiPreset, isKnownVisionModel, togetherPreset } from "./providers/presets";
 
 export interface ModelEntry {
   /** The id the browser picks and the provider receives. */
@@ -16,6 +17,11 @@ export interface ModelEntry {
   contextWindow?: number;
   /** Most tokens of one answer (`max_tokens`); unset: the default. */
   maxOutputTokens?: number;
+  /**
+   * The model reads images (OpenAI `image_url` content parts); unset: whether its id is one of
+   * KNOWN_VISION_MODELS (server/providers/presets.ts).
+   */
+  vision?: boolean;
 }
 
 export interface ProviderConfig {
@@ -71,16 +77,16 @@ export interface KilnConfig {
   /** On SIGTERM, how long open streams may run on before they are ended with a retryable error. */
   drainMs: number;
   /**
+   * How long a chat's generation runs on with no browser attached (a reload, a locked phone, a dropped
+   * connection) before it is stopped and saved as `stopped`; 0 stops it as soon as the last one leaves.
+   */
+  detachedGraceMs: number;
+  /**
    * Which peers may name the client in X-Forwarded-For (rate limits) and the host in X-Forwarded-Host,
    * in the form Express's `trust proxy` setting takes as is: a hop count (the number of proxies in
    * front of Kiln; 0 trusts none, the default) or the proxies' addresses and CIDR ranges (also
    * Express's names `loopback`, `linklocal`, `uniquelocal`). Never `true`: see `trustProxySetting`.
    */
-  /**
-   * How long a chat's generation runs on with no browser attached (a reload, a locked phone, a dropped
-   * connection) before it is stopped and saved as `stopped`; 0 stops it as soon as the last one leaves.
-   */
-  detachedGraceMs: number;
   trustProxy: number | string[];
   /**
    * Longest time to receive a whole request, headers and body (Node's `requestTimeout`): a slower
@@ -97,6 +103,13 @@ export interface KilnConfig {
   rateLimit: { perMinute: number; burst: number };
   /** Largest accepted `POST /api/chat` body, in bytes. */
   maxBodyBytes: number;
+  /** Largest accepted image upload (`POST /api/chats/:id/images`), in bytes. */
+  maxImageBytes: number;
+  /**
+   * `KILN_VISION_MODEL`: the vision model that describes a prompt's images for a model that cannot
+   * read them (server/images/describe-images.server.ts); unset: such a prompt is refused.
+   */
+  visionModel?: string;
   databaseUrl: string;
   port: number;
   host: string;
@@ -179,7 +192,14 @@ const envSchema = z.object({
     .max(5, "must be at most 5")
     .default(2),
   KILN_MAX_BODY_BYTES: positiveInt(1_000_000),
+  KILN_MAX_IMAGE_BYTES: positiveInt(DEFAULT_MAX_IMAGE_BYTES),
+  KILN_VISION_MODEL: optionalText,
   KILN_DRAIN_MS: positiveInt(10_000),
+  KILN_DETACHED_GRACE_MS: z.coerce
+    .number({ invalid_type_error: "must be a whole number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(0, "must be 0 or more")
+    .default(60_000),
   KILN_TRUST_PROXY: optionalText,
   KILN_AUTH_HEADER: z
     .string()
@@ -195,11 +215,6 @@ const envSchema = z.object({
   KILN_RATE_LIMIT_PER_MINUTE: z.coerce
     .number({ invalid_type_error: "must be a number" })
     .min(0, "must be 0 (off) or more")
-  KILN_DETACHED_GRACE_MS: z.coerce
-    .number({ invalid_type_error: "must be a whole number of milliseconds" })
-    .int("must be a whole number of milliseconds")
-    .min(0, "must be 0 or more")
-    .default(60_000),
     .default(30),
   KILN_RATE_LIMIT_BURST: positiveInt(10),
   KILN_RETRY_BASE_MS: positiveInt(500),
@@ -250,6 +265,7 @@ const providersFileSchema = z.object({
                   label: z.string().optional(),
                   contextWindow: z.number().int().positive().optional(),
                   maxOutputTokens: z.number().int().positive().optional(),
+                  vision: z.boolean().optional(),
                 })
                 .strict()
                 .refine(
@@ -318,7 +334,10 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
     maxRetryAfterMs: vars.KILN_MAX_RETRY_AFTER_MS,
     maxContinuations: vars.KILN_MAX_CONTINUATIONS,
     maxBodyBytes: vars.KILN_MAX_BODY_BYTES,
+    maxImageBytes: vars.KILN_MAX_IMAGE_BYTES,
+    visionModel: visionModelSetting(vars.KILN_VISION_MODEL, providers),
     drainMs: vars.KILN_DRAIN_MS,
+    detachedGraceMs: vars.KILN_DETACHED_GRACE_MS,
     trustProxy: trustProxySetting(vars.KILN_TRUST_PROXY),
     requestTimeoutMs: vars.KILN_REQUEST_TIMEOUT_MS,
     authHeader: authHeaderSetting(vars),
@@ -337,7 +356,34 @@ export function loadConfig(env: Env = process.env, readFile = (path: string) => 
 type EnvVars = z.infer<typeof envSchema>;
 
 /**
-    detachedGraceMs: vars.KILN_DETACHED_GRACE_MS,
+ * KILN_VISION_MODEL must read images, or every described image would fail at the first prompt. A
+ * configured model says so with `vision` (or is a known vision model); one no list names yet may
+ * still come from a provider's own list, but only a known vision model is taken on trust.
+ */
+function visionModelSetting(id: string | undefined, providers: ProviderConfig[]): string | undefined {
+  if (!id) return undefined;
+  // The provider listed last serves a model id (the KILN_PROVIDERS file wins), as the factory routes it.
+  const entry = providers.flatMap((provider) => provider.models).findLast((model) => model.id === id);
+  if (entry) {
+    if (!(entry.vision ?? isKnownVisionModel(id))) {
+      throw new ConfigError(
+        `KILN_VISION_MODEL "${id}" is not a vision model: mark it "vision": true in the KILN_PROVIDERS file if it reads images, or pick one that does`,
+      );
+    }
+    return id;
+  }
+  if (!providers.some((provider) => provider.discover)) {
+    throw new ConfigError(`KILN_VISION_MODEL "${id}" is not a model of any provider`);
+  }
+  if (!isKnownVisionModel(id)) {
+    throw new ConfigError(
+      `KILN_VISION_MODEL "${id}" is not a model Kiln knows to read images: list it with "vision": true in the KILN_PROVIDERS file, or pick one that does`,
+    );
+  }
+  return id;
+}
+
+/**
  * The auth header names the owner of chats, so only the auth proxy may set it: Kiln must know the
  * proxy by address. A hop count trusts whoever connects, and no proxy at all trusts nobody.
  */

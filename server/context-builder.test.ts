@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { extractReply } from "../machines/code-fence";
 import { fakeReply } from "../tests/support/fake-reply";
-import { buildContext, estimateTokens, omittedCodeNote, type ModelLimits } from "./context-builder";
+import {
+  buildContext,
+  estimateTokens,
+  IMAGE_TOKENS,
+  omittedCodeNote,
+  type ContentPart,
+  type MessageImage,
+  type ModelLimits,
+} from "./context-builder";
 import type { ChatMessage } from "./chat-request";
 import { SYSTEM_PROMPT } from "./system-prompt";
 
@@ -25,6 +33,12 @@ function chat(turns: number): ChatMessage[] {
   return messages;
 }
 
+/** A message's text; these conversations carry no images, so their content is always a string. */
+function text(message: { content: string | ContentPart[] }): string {
+  if (typeof message.content !== "string") throw new Error("expected a text message");
+  return message.content;
+}
+
 const SMALL: ModelLimits = { contextWindow: 16_384, maxOutputTokens: 8_192 };
 
 function build(messages: ChatMessage[], limits = SMALL) {
@@ -40,7 +54,7 @@ describe("buildContext", () => {
     if (!context.ok) throw new Error(context.message);
     expect(context.maxTokens).toBe(8_192);
     expect(context.promptTokens + context.maxTokens).toBeLessThanOrEqual(16_384);
-    const sent = context.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0);
+    const sent = context.messages.reduce((sum, message) => sum + estimateTokens(text(message)), 0);
     expect(sent).toBeLessThanOrEqual(context.promptTokens);
   });
 
@@ -50,7 +64,7 @@ describe("buildContext", () => {
     const [system, ...conversation] = context.messages;
     expect(system).toEqual({ role: "system", content: SYSTEM_PROMPT });
     const latest = conversation.at(-2)!;
-    expect(extractReply(latest.content).code).toBe(app(19));
+    expect(extractReply(text(latest)).code).toBe(app(19));
     const older = conversation.slice(0, -2).filter((message) => message.role === "assistant");
     expect(older.length).toBeGreaterThan(0);
     for (const message of older) {
@@ -95,7 +109,7 @@ describe("buildContext", () => {
     ];
     const context = build(messages, { contextWindow: 9_000, maxOutputTokens: 4_096 });
     if (!context.ok) throw new Error(context.message);
-    expect(context.conversation.some((message) => extractReply(message.content).code === app(5))).toBe(true);
+    expect(context.conversation.some((message) => extractReply(text(message)).code === app(5))).toBe(true);
     expect(context.conversation.at(-1)!.content).toBe("Try again please");
   });
 
@@ -152,7 +166,7 @@ describe("buildContext with edit-block answers", () => {
     const latest = conversation[3];
     expect(latest.role).toBe("assistant");
     expect(latest.content).not.toContain("<<<<<<< SEARCH");
-    const reply = extractReply(latest.content);
+    const reply = extractReply(text(latest));
     expect(reply).toEqual({ ...extractReply(fakeReply("edit")), code: biggerButtons });
     // The version before it is only a note, its prose kept.
     const first = extractReply(fakeReply("default"));
@@ -173,7 +187,7 @@ describe("buildContext with edit-block answers", () => {
     const conversation = sent(messages);
     const edit = extractReply(fakeReply("edit"));
     expect(conversation[3].content).toBe(`${edit.before}\n\n${omittedCodeNote(2)}\n\n${edit.after}`);
-    expect(extractReply(conversation[5].content).code).toBe(biggerButtons.replace(title, biggerTitle));
+    expect(extractReply(text(conversation[5])).code).toBe(biggerButtons.replace(title, biggerTitle));
     const everything = conversation.map((message) => message.content).join("\n");
     expect(everything.split("export default function App").length - 1).toBe(1);
     expect(everything).not.toContain("<<<<<<< SEARCH");
@@ -188,9 +202,87 @@ describe("buildContext with edit-block answers", () => {
       { role: "user", content: "try again" },
     ];
     const conversation = sent(messages);
-    expect(extractReply(conversation[1].content).code).toBe(pomodoro);
+    expect(extractReply(text(conversation[1])).code).toBe(pomodoro);
     expect(conversation[1].content).toBe(fakeReply("default"));
     // The failed answer made no version: nothing of it is replaced, and it holds no complete file.
     expect(conversation[3].content).toBe(fakeReply("bad-edit"));
+  });
+});
+
+describe("buildContext: images", () => {
+  const screenshot: MessageImage = { mediaType: "image/png", dataUrl: "data:image/png;base64,iVBORw0KGgo=" };
+  const photo: MessageImage = { mediaType: "image/jpeg", dataUrl: "data:image/jpeg;base64,/9j/4AAQ" };
+  const images = new Map([
+    ["shot", screenshot],
+    ["photo", photo],
+  ]);
+  const LARGE: ModelLimits = { contextWindow: 131_072, maxOutputTokens: 8_192 };
+
+  it("gives a vision model a user message's images as a text part then one image_url part each, in order", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "build this screenshot", images: ["shot", "photo"] },
+      { role: "assistant", content: answer(1) },
+      { role: "user", content: "now in dark mode" },
+    ];
+    const context = buildContext({ systemPrompt: SYSTEM_PROMPT, messages, limits: LARGE, images });
+    if (!context.ok) throw new Error(context.message);
+    expect(context.conversation[0]).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: "build this screenshot" },
+        { type: "image_url", image_url: { url: screenshot.dataUrl } },
+        { type: "image_url", image_url: { url: photo.dataUrl } },
+      ],
+    });
+    // Messages without images stay plain text, exactly as before images existed.
+    expect(context.conversation.slice(1)).toEqual([
+      { role: "assistant", content: answer(1) },
+      { role: "user", content: "now in dark mode" },
+    ]);
+    expect(context.messages.slice(1)).toEqual(context.conversation);
+  });
+
+  it("counts each image as IMAGE_TOKENS in the budget", () => {
+    const text = [{ role: "user" as const, content: "build this screenshot" }];
+    const plain = buildContext({ systemPrompt: SYSTEM_PROMPT, messages: text, limits: LARGE });
+    const withTwo = buildContext({
+      systemPrompt: SYSTEM_PROMPT,
+      messages: [{ ...text[0], images: ["shot", "photo"] }],
+      limits: LARGE,
+      images,
+    });
+    if (!plain.ok || !withTwo.ok) throw new Error("expected both to fit");
+    expect(withTwo.promptTokens - plain.promptTokens).toBe(2 * IMAGE_TOKENS);
+  });
+
+  it("leaves the ids out for a text-only model (no images given): the message stays its text", () => {
+    const messages: ChatMessage[] = [
+      { role: "user", content: "The user attached a screenshot. Its description: …", images: ["shot"] },
+    ];
+    const context = buildContext({ systemPrompt: SYSTEM_PROMPT, messages, limits: LARGE });
+    if (!context.ok) throw new Error(context.message);
+    expect(context.conversation).toEqual([{ role: "user", content: messages[0].content }]);
+  });
+
+  it("drops an old turn's images with the turn when the context is short, and refuses when the newest images cannot fit", () => {
+    const limits: ModelLimits = { contextWindow: 16_384, maxOutputTokens: 4_096 };
+    const messages: ChatMessage[] = [
+      { role: "user", content: "build this", images: ["shot", "photo", "shot", "photo"] },
+      { role: "assistant", content: "Here it is, no code yet." },
+      { role: "user", content: "and this", images: ["shot", "photo"] },
+    ];
+    const context = buildContext({ systemPrompt: SYSTEM_PROMPT, messages, limits, images });
+    if (!context.ok) throw new Error(context.message);
+    expect(context.droppedMessages).toBe(2);
+    expect(context.conversation).toHaveLength(1);
+    expect(context.promptTokens).toBeGreaterThan(2 * IMAGE_TOKENS);
+
+    const tooMany = buildContext({
+      systemPrompt: SYSTEM_PROMPT,
+      messages: [{ role: "user", content: "all of these", images: ["shot", "photo", "shot", "photo"] }],
+      limits: { contextWindow: 8_192, maxOutputTokens: 4_096 },
+      images,
+    });
+    expect(tooMany).toMatchObject({ ok: false, code: "context_too_long" });
   });
 });

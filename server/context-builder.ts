@@ -8,6 +8,9 @@
  * short note, its prose kept: the model needs the story, not each superseded file. Then whole turns
  * (a user message and the answers to it) are left out, oldest first, until the prompt leaves room for
  * the model's whole output limit.
+ *
+ * A vision model also gets the images of the user messages it keeps, as OpenAI content parts (a text
+ * part, then one `image_url` part per image, its URL a data URL); each counts IMAGE_TOKENS.
  */
 import { extractReply } from "../machines/code-fence";
 import { answerWithCode, isEditBlocks } from "../machines/edit-blocks";
@@ -47,15 +50,47 @@ export function estimateTokens(text: string): number {
 
 const utf8 = new TextEncoder();
 
-export type ProviderMessage = { role: "system" | "user" | "assistant"; content: string };
+/**
+ * What one image costs in the budget, whatever its size. Providers count images their own way: GPT-4o
+ * at most 1 105 tokens (six 512-px tiles at high detail, any size), Llama 4 about 2 450 at most (16
+ * tiles of 144 and an overview), Qwen2.5-VL one token per 28 × 28 px, about 1 700 for a 1440 × 900
+ * screenshot. 2 500 covers a desktop screenshot on each of them; a fixed figure keeps the budget a pure
+ * function of the request, and an image a provider counts higher (a 2048-px one on Qwen) is refused by
+ * it as `context_too_long`, the same code as the budget's.
+ */
+export const IMAGE_TOKENS = 2_500;
+
+/** An image a user message carries, as the provider receives it. */
+export interface MessageImage {
+  mediaType: string;
+  /** `data:<mediaType>;base64,…` */
+  dataUrl: string;
+}
+
+/** OpenAI's content parts, as the openai SDK types them (ChatCompletionContentPart): the ones Kiln sends. */
+export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
+/** A message of the conversation as a provider gets it: the user's may be content parts (images). */
+export type ConversationMessage = { role: "user"; content: string | ContentPart[] } | { role: "assistant"; content: string };
+
+export type ProviderMessage = { role: "system"; content: string } | ConversationMessage;
+
+/** The estimated tokens of a message's content: its text, and IMAGE_TOKENS per image. */
+export function contentTokens(content: string | ContentPart[], countTokens: (text: string) => number = estimateTokens): number {
+  if (typeof content === "string") return countTokens(content);
+  return content.reduce((sum, part) => sum + (part.type === "text" ? countTokens(part.text) : IMAGE_TOKENS), 0);
+}
 
 export type ContextResult =
   | {
       ok: true;
       /** What the provider receives: the system prompt, then `conversation`. */
       messages: ProviderMessage[];
-      /** The conversation as fitted: older code replaced by notes, the oldest turns left out. */
-      conversation: ChatMessage[];
+      /**
+       * The conversation as fitted: older code replaced by notes, the oldest turns left out, and for a
+       * vision model the kept user messages' images as content parts.
+       */
+      conversation: ConversationMessage[];
       maxTokens: number;
       /** Estimated tokens of `messages`. */
       promptTokens: number;
@@ -70,19 +105,30 @@ export interface ContextInput {
   messages: ChatMessage[];
   limits: ModelLimits;
   countTokens?: (text: string) => number;
+  /**
+   * For a vision model: the images the messages' `images` ids name (server/images/message-images.server.ts).
+   * Without it (a text-only model, whose images were described in the text) the ids are ignored.
+   */
+  images?: ReadonlyMap<string, MessageImage>;
 }
 
 export function omittedCodeNote(versionNumber: number): string {
   return `[code of version ${versionNumber} omitted: the latest version is below]`;
 }
 
-export function buildContext({ systemPrompt, messages, limits, countTokens = estimateTokens }: ContextInput): ContextResult {
-  const cost = (message: { content: string }) => countTokens(message.content) + MESSAGE_OVERHEAD_TOKENS;
-  const conversation = withOlderCodeOmitted(messages);
+export function buildContext({
+  systemPrompt,
+  messages,
+  limits,
+  countTokens = estimateTokens,
+  images,
+}: ContextInput): ContextResult {
+  const conversation = withOlderCodeOmitted(messages).map((message) => withImages(message, images));
+  const cost = (message: ConversationMessage) => contentTokens(message.content, countTokens) + MESSAGE_OVERHEAD_TOKENS;
   const latestVersionAt = latestVersionIndex(messages);
 
   // Turns start at a user message; anything before the first one is a turn of its own.
-  const turns: ChatMessage[][] = [];
+  const turns: ConversationMessage[][] = [];
   for (const message of conversation) {
     if (message.role === "user" || turns.length === 0) turns.push([message]);
     else turns[turns.length - 1].push(message);
@@ -125,6 +171,19 @@ function latestVersionIndex(messages: ChatMessage[]): number | undefined {
   return versions.at(-1)?.messageIndex;
 }
 
+/** A user message with images the model will see becomes a text part and one `image_url` part per image. */
+function withImages(message: ChatMessage, images: ReadonlyMap<string, MessageImage> | undefined): ConversationMessage {
+  const seen = message.role === "user" && images ? (message.images ?? []).flatMap((id) => images.get(id) ?? []) : [];
+  if (seen.length === 0) return { role: message.role, content: message.content };
+  return {
+    role: "user",
+    content: [
+      { type: "text", text: message.content },
+      ...seen.map((image): ContentPart => ({ type: "image_url", image_url: { url: image.dataUrl } })),
+    ],
+  };
+}
+
 /**
  * Every version but the latest loses its code to a note; its prose (what changed, how to use it)
  * stays. The latest is sent as the complete file even when its answer was edit blocks: the next
@@ -141,7 +200,7 @@ function withOlderCodeOmitted(messages: ChatMessage[]): ChatMessage[] {
       const content = isEditBlocks(reply.code) ? answerWithCode(reply, latest.code) : message.content;
       return { role: message.role, content };
     }
-    if (versionNumber === undefined) return { role: message.role, content: message.content };
+    if (versionNumber === undefined) return message;
     const reply = extractReply(message.content);
     const content = [reply.before, omittedCodeNote(versionNumber), reply.after].filter(Boolean).join("\n\n");
     return { role: message.role, content };

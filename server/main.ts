@@ -11,6 +11,7 @@ import type { ChatStore } from "./db/chat-store";
 import { openChatStore } from "./db/open-chat-store.server";
 import { createLogger } from "./logger.server";
 import { createServices } from "./services.server";
+import { SharedGenerations } from "./generations/shared-generations.server";
 import { shutDownGracefully } from "./shutdown.server";
 import { tokenExpiryWarning } from "./providers/backend-ai-errors";
 
@@ -39,6 +40,17 @@ try {
   fail("database error", (error as Error).message);
 }
 const services = createServices(config, logger, store);
+// Several replicas share Postgres: a chat's generation can then be reattached to, stopped and taken
+// over through any of them (generations/shared-generations.server.ts).
+if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+  try {
+    services.shared = await SharedGenerations.open(config.databaseUrl, logger, (id) =>
+      services.generations.get(id)?.stop("stopped_by_user"),
+    );
+  } catch (error) {
+    fail("database error", `DATABASE_URL: cannot listen for shared generations: ${(error as Error).message}`);
+  }
+}
 
 const vite = production ? undefined : await import("vite").then((v) => v.createServer({ server: { middlewareMode: true } }));
 const build = vite ? undefined : ((await import(new URL("../build/server/index.js", import.meta.url).href)) as ServerBuild);

@@ -9,11 +9,12 @@ import type { KilnServices } from "./services.server";
 
 /**
  * What the request writes, and so which bucket it takes from: `chat` a turn (`POST /api/chat`),
- * `chats` a new chat, `shares` a share. Separate buckets, so creating chats never uses up the turns
- * (the home page creates a chat and then sends its first turn). Every kind has the same limits: the
- * store's keys of one namespace must (server/db/chat-store.ts, `takeRateLimitToken`).
+ * `chats` a new chat, `shares` a share, `images` an image upload (`POST /api/chats/:id/images`).
+ * Separate buckets, so creating chats never uses up the turns (the home page creates a chat, uploads
+ * its images and then sends its first turn). Every kind has the same limits: the store's keys of one
+ * namespace must (server/db/chat-store.ts, `takeRateLimitToken`).
  */
-export type RateLimitKind = "chat" | "chats" | "shares";
+export type RateLimitKind = "chat" | "chats" | "shares" | "images";
 
 /**
  * Takes a token from the client's bucket for `kind`: undefined when the request may go on, else the

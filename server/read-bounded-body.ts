@@ -1,7 +1,8 @@
 /**
- * Reads a body as UTF-8 text, but never more than `limit` bytes, whatever Content-Length claims (it
- * may be absent or lie): past the limit the answer is undefined and reading stops. One reader for
- * every body Kiln takes in, the browser's requests and the providers' answers alike.
+ * Reads a body as UTF-8 text (readBoundedBytes: as bytes), but never more than `limit` bytes, whatever
+ * Content-Length claims (it may be absent or lie): past the limit the answer is undefined and reading
+ * stops. One reader for every body Kiln takes in, the browser's requests (an image upload too) and
+ * the providers' answers alike.
  *
  * Past the limit the stream is cancelled (a provider's answer: the download is abandoned), unless
  * `cancel` is false. A request body must not be cancelled: Remix's request stream then destroys the
@@ -12,9 +13,18 @@
 export async function readBoundedBody(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
-  { cancel = true }: { cancel?: boolean } = {},
+  options: { cancel?: boolean } = {},
 ): Promise<string | undefined> {
-  if (!body) return "";
+  return (await readBoundedBytes(body, limit, options))?.toString("utf8");
+}
+
+/** The same bounded read, for a body that is not text (an uploaded image): its bytes as they came. */
+export async function readBoundedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  { cancel = true }: { cancel?: boolean } = {},
+): Promise<Buffer | undefined> {
+  if (!body) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -29,5 +39,5 @@ export async function readBoundedBody(
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   bundlerSource,
   contentSecurityPolicy,
+  crossOriginOpenerPolicy,
   frameContentSecurityPolicy,
   framePolicyHeaders,
   HOSTED_BUNDLER_SOURCE,
@@ -107,6 +108,15 @@ describe("securityHeaders", () => {
     const csp = directives((await fetch(url)).headers.get("content-security-policy"));
     expect(csp.get("frame-src")).toEqual(["https://bundler.intra.example:8443"]);
     expect(csp.get("frame-ancestors")).toEqual(["'none'"]);
+  });
+
+  it("lets a popup keep its opener in development only, as Stately's inspector needs, and severs it in production", async () => {
+    const development = await fetch(await serve({ production: false }));
+    expect(development.headers.get("cross-origin-opener-policy")).toBe("same-origin-allow-popups");
+    expect(crossOriginOpenerPolicy(false)).toBe("same-origin-allow-popups");
+    const production = await fetch(await serve({ production: true }));
+    expect(production.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(crossOriginOpenerPolicy(true)).toBe("same-origin");
   });
 
   it("lets Vite's HMR WebSocket connect in development, and nothing more", async () => {

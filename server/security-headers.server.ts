@@ -85,10 +85,19 @@ export function securityHeaders(options: SecurityHeadersOptions): RequestHandler
     res.setHeader("X-Frame-Options", "DENY");
     // Popups Kiln opens cannot reach back into it. Not Cross-Origin-Embedder-Policy: it would block
     // the bundler iframe, which sends no CORP/COEP headers of its own.
-    res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+    res.setHeader("Cross-Origin-Opener-Policy", crossOriginOpenerPolicy(options.production));
     res.setHeader("Permissions-Policy", PERMISSIONS_POLICY);
     next();
   };
+}
+
+/**
+ * `same-origin` in production. In development, Stately's inspector (`?inspect`) is a popup on
+ * stately.ai that talks to the page through `window.opener`, which `same-origin` would cut; pages
+ * that open no popup are unaffected (docs/decisions/012-offline-inspector.md).
+ */
+export function crossOriginOpenerPolicy(production: boolean): string {
+  return production ? "same-origin" : "same-origin-allow-popups";
 }
 
 /** Kiln needs no device and no location; neither does the preview it frames (the policy covers frames). */

@@ -10,6 +10,7 @@ import type { Logger } from "./logger.server";
 import { createMetrics, type Metrics } from "./metrics.server";
 import { createModelDiscovery, type ModelDiscovery } from "./providers/model-discovery.server";
 import { Generations } from "./generations/generations.server";
+import type { SharedGenerations } from "./generations/shared-generations.server";
 import { OpenStreams } from "./open-streams";
 import { createProviderFactory, type ProviderFactory } from "./providers/factory.server";
 
@@ -24,6 +25,8 @@ export interface KilnServices {
   openStreams: OpenStreams;
   /** The answers this server is generating, and those that just ended (generations/generations.server.ts). */
   generations: Generations;
+  /** With Postgres: generations shared with the other replicas (generations/shared-generations.server.ts). */
+  shared?: SharedGenerations;
   metrics: Metrics;
   /** Set once a shutdown has begun: readiness fails and new chat requests are refused. */
   lifecycle: { draining: boolean };

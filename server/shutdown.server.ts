@@ -1,8 +1,9 @@
 /**
  * Graceful shutdown on SIGTERM/SIGINT: stop accepting, fail readiness (so a load balancer stops
- * sending traffic), let open streams finish for up to KILN_DRAIN_MS, then end the rest with a
- * retryable `server_shutting_down` error (browsers reconnect, to another replica), close the
- * database and exit 0. Answers are saved before their final event goes out, so nothing in the
+ * sending traffic), let open streams finish for up to KILN_DRAIN_MS, then hand the rest over to the
+ * other replicas (with Postgres: browsers reattach through another replica, which takes the
+ * generation over) or, alone, end them with a retryable `server_shutting_down` error (browsers
+ * start the turn again), close the database and exit 0. Answers are saved before their final event goes out, so nothing in the
  * database is left half-written.
  */
 import type { Server } from "node:http";
@@ -33,6 +34,8 @@ export function shutDownGracefully(server: Server, services: KilnServices, drain
     clearInterval(sweep);
     if (timedOut) server.closeAllConnections();
     await closed;
+    // The last events and statuses of generations handed over must reach the database first.
+    await services.shared?.close();
     await store.close();
     logger.info({ durationMs: Date.now() - started, drained }, "shut down");
   })();

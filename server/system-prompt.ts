@@ -3,7 +3,7 @@
  * the client never sends a system prompt (the relay refuses one).
  */
 import { allowedPackageList } from "../machines/allowed-libraries";
-import type { ChatMessage } from "./chat-request";
+import type { ConversationMessage, ProviderMessage } from "./context-builder";
 
 export const SYSTEM_PROMPT = `You are Kiln, an expert React and TypeScript engineer. You turn a request into one small, polished, working web app.
 
@@ -46,10 +46,15 @@ the lines that replace them
 /** When edit blocks did not apply: the model is asked once more, for the whole file only. */
 export const WHOLE_FILE_SYSTEM_PROMPT = `${SYSTEM_PROMPT.slice(0, SYSTEM_PROMPT.lastIndexOf("When asked for a change"))}Answer this change with the complete updated file, never edit blocks, a diff or a fragment: the last attempt to apply edit blocks to the code failed.`;
 
-/** The messages sent to the provider: a system prompt (Kiln's own by default), then the conversation as the user had it. */
-export function buildProviderMessages(
-  messages: ChatMessage[],
-  systemPrompt: string = SYSTEM_PROMPT,
-): Array<{ role: "system" | "user" | "assistant"; content: string }> {
-  return [{ role: "system", content: systemPrompt }, ...messages.map(({ role, content }) => ({ role, content }))];
+/**
+ * The messages sent to the provider: a system prompt (Kiln's own by default), then the conversation as
+ * the context builder fitted it (a user message's images as content parts).
+ */
+export function buildProviderMessages(messages: ConversationMessage[], systemPrompt: string = SYSTEM_PROMPT): ProviderMessage[] {
+  return [
+    { role: "system", content: systemPrompt },
+    ...messages.map((message): ConversationMessage =>
+      message.role === "user" ? { role: "user", content: message.content } : { role: "assistant", content: message.content },
+    ),
+  ];
 }

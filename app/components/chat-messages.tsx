@@ -5,6 +5,7 @@ import { extractReply } from "../../machines/code-fence";
 import type { chatMachine } from "../../machines/chat.machine";
 import { selectDraftReply } from "../../machines/chat.selectors";
 import type { ChatMessage } from "../../machines/conversation";
+import { imageUrl } from "../../machines/images";
 import { versionNumberOf } from "../../machines/versions";
 import { settledMarkdown } from "../lib/settled-markdown";
 import { Markdown } from "./markdown";
@@ -13,8 +14,9 @@ import { VersionReceipt } from "./version-receipt";
 
 /**
  * The conversation column. The model's explanation is rendered as Markdown (app/components/markdown.tsx: never
- * as HTML); the user's messages and the reasoning stay plain text (React escapes them). The code
- * itself lives in the code view, so answers show a version chip in its place.
+ * as HTML); the user's messages and the reasoning stay plain text (React escapes them), a prompt's
+ * images as thumbnails that open the image. The code itself lives in the code view, so answers show
+ * a version chip in its place.
  */
 export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> }) {
   const messages = useSelector(chat, (s) => s.context.messages);
@@ -23,11 +25,12 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
   const connecting = useSelector(chat, (s) => s.matches({ active: "requesting" }));
   // Only the streaming turn's reasoning is shown; the answer is what stays in the conversation.
   const reasoning = useSelector(chat, (s) => (s.hasTag("active") ? s.context.reasoning : ""));
+  const chatId = useSelector(chat, (s) => s.context.chatId);
 
   return (
     <ol className="messages" aria-label="Conversation">
       {messages.map((message, index) => (
-        <MessageItem key={index} message={message} version={versionNumberOf(versions, index)} />
+        <MessageItem key={index} message={message} version={versionNumberOf(versions, index)} chatId={chatId} />
       ))}
       {connecting && !reasoning && (
         <li className="message assistant pending" aria-label="Waiting for the answer">
@@ -56,7 +59,7 @@ export function ChatMessages({ chat }: { chat: ActorRefFrom<typeof chatMachine> 
   );
 }
 
-function MessageItem({ message, version }: { message: ChatMessage; version?: number }) {
+function MessageItem({ message, version, chatId }: { message: ChatMessage; version?: number; chatId?: string }) {
   const reply = useMemo(() => extractReply(message.content), [message]);
   if (message.role === "user") {
     // A follow-up on an older version carries that version's code: show the request, not the code.
@@ -65,6 +68,7 @@ function MessageItem({ message, version }: { message: ChatMessage; version?: num
       <li className="message user">
         {text !== message.content && <span className="version-chip">on an earlier version</span>}
         {text}
+        {chatId && message.images && message.images.length > 0 && <MessageImages chatId={chatId} ids={message.images} />}
       </li>
     );
   }
@@ -75,6 +79,21 @@ function MessageItem({ message, version }: { message: ChatMessage; version?: num
       {message.state === "stopped" && <p className="message-note">Stopped by you; this answer is incomplete.</p>}
       {message.state === "failed" && <p className="message-note">The answer broke off here.</p>}
     </li>
+  );
+}
+
+/** A prompt's images, served by Kiln (`GET /api/chats/:id/images/:imageId`); each opens full size in a new tab. */
+function MessageImages({ chatId, ids }: { chatId: string; ids: string[] }) {
+  return (
+    <ul className="message-images" aria-label="Attached images">
+      {ids.map((id, index) => (
+        <li key={id}>
+          <a href={imageUrl(chatId, id)} target="_blank" rel="noreferrer">
+            <img src={imageUrl(chatId, id)} alt={`Attached image ${index + 1}`} loading="lazy" />
+          </a>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -16,7 +16,7 @@ import { usePreview } from "./preview/use-preview";
 import { ChatMessages } from "./chat-messages";
 import { CodeView } from "./code-view";
 import { ModelPicker } from "./model-picker";
-import { PromptBox } from "./prompt-box";
+import { FollowUpBox } from "./follow-up-box";
 import { StatusLine } from "./status-line";
 
 export interface ChatScreenProps {
@@ -28,13 +28,20 @@ export interface ChatScreenProps {
   preview: PreviewSettings;
   /** The chat's last turn is being answered on the server: the page attaches to it. */
   generation?: { id: string };
-  /** The prompt typed on the home page, sent once when the new chat opens. */
-  initialPrompt?: { prompt: string; model?: string };
+  /** Largest image a prompt may carry (KILN_MAX_IMAGE_BYTES). */
+  maxImageBytes?: number;
+  /** The prompt typed on the home page (with its images, already uploaded), sent once when the new chat opens. */
+  initialPrompt?: { prompt: string; model?: string; images?: string[] };
 }
 
 export function ChatScreen(props: ChatScreenProps) {
-  const inspect = useStatechartInspector();
-  return inspect === "pending" ? null : <Workspace {...props} inspect={inspect} />;
+  const inspector = useStatechartInspector();
+  return (
+    <>
+      <Workspace {...props} inspect={inspector?.inspect} />
+      {inspector?.Panel && <inspector.Panel />}
+    </>
+  );
 }
 
 /**
@@ -48,14 +55,14 @@ function Workspace({
   models,
   preview: previewSettings,
   initialPrompt,
+  generation,
+  maxImageBytes,
   inspect,
 }: ChatScreenProps & { inspect?: Observer<InspectionEvent> }) {
   const chat = useActorRef(chatMachine, {
     input: { model: initialPrompt?.model ?? saved.model, chatId: saved.id, messages, attachTo: generation?.id },
     inspect,
-  generation,
   });
-  const input = useSelector(chat, (s) => s.context.input);
   const model = useSelector(chat, (s) => s.context.model);
   const active = useSelector(chat, (s) => s.hasTag("active"));
   // Where a turn did not finish (`recoverable`) the status line offers Retry itself; anywhere else a
@@ -82,12 +89,13 @@ function Workspace({
     },
     chatBusy: active,
     onFix: askForFix,
+    inspect,
   });
 
   useEffect(() => {
     rememberChat(browserStorage(), { id: saved.id, title: saved.title });
     if (initialPrompt && messages.length === 0) {
-      chat.send({ type: "SUBMIT", prompt: initialPrompt.prompt });
+      chat.send({ type: "SUBMIT", prompt: initialPrompt.prompt, images: initialPrompt.images });
       // Sent once: a reload of this page must not send the prompt again.
       window.history.replaceState({ ...window.history.state, usr: null }, "");
     }
@@ -121,14 +129,7 @@ function Workspace({
         )}
         <StatusLine chat={chat} models={models} />
         {owned ? (
-          <PromptBox
-            label="Ask for a change"
-            placeholder="Make the buttons bigger…"
-            value={input}
-            onChange={(text) => chat.send({ type: "TYPE", text })}
-            onSubmit={() => chat.send({ type: "SUBMIT" })}
-            disabled={active || !modelAvailable}
-          />
+          <FollowUpBox chat={chat} chatId={saved.id} models={models} maxImageBytes={maxImageBytes} busy={active} />
         ) : (
           <ForkNotice chat={saved} model={model} />
         )}

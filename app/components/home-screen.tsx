@@ -1,7 +1,10 @@
 import { useNavigate } from "@remix-run/react";
 import { useEffect, useState } from "react";
+import { DEFAULT_MAX_IMAGE_BYTES } from "../../machines/images";
 import type { ModelInfo } from "../../machines/model-info";
 import { browserStorage, readRecentChats, type RecentChat } from "~/lib/recent-chats";
+import { uploadImages } from "~/lib/upload-images";
+import { ImageAttachButton, ImageAttachmentList, imageSupport, useImageAttachments } from "./image-attach";
 import { ModelPicker } from "./model-picker";
 import { PromptBox } from "./prompt-box";
 import { SetupNotice } from "./setup-notice";
@@ -14,10 +17,20 @@ const EXAMPLES = [
 ];
 
 /**
- * The start screen: a prompt, a model, examples and this browser's recent chats. Sending creates a
- * chat and opens its page, which streams the answer (the prompt travels in the navigation state).
+ * The start screen: a prompt (with images, if any), a model, examples and this browser's recent
+ * chats. Sending creates a chat, uploads the images to it and opens its page, which streams the
+ * answer (the prompt, the model and the images' ids travel in the navigation state).
  */
-export function HomeScreen({ models, defaultModel }: { models: ModelInfo[]; defaultModel: string }) {
+export function HomeScreen({
+  models,
+  defaultModel,
+  maxImageBytes = DEFAULT_MAX_IMAGE_BYTES,
+}: {
+  models: ModelInfo[];
+  defaultModel: string;
+  /** The server's KILN_MAX_IMAGE_BYTES, when the page passes it; the server checks it again anyway. */
+  maxImageBytes?: number;
+}) {
   const navigate = useNavigate();
   // Form state of this screen only; the chat's state lives in the chat page's machine.
   const [prompt, setPrompt] = useState("");
@@ -26,9 +39,12 @@ export function HomeScreen({ models, defaultModel }: { models: ModelInfo[]; defa
   const [failure, setFailure] = useState<string>();
   const [recent, setRecent] = useState<RecentChat[]>([]);
   useEffect(() => setRecent(readRecentChats(browserStorage())), []);
+  const images = useImageAttachments({ maxBytes: maxImageBytes });
 
   const configured = models.some((m) => m.available);
   const modelAvailable = models.some((m) => m.id === model && m.available);
+  const support = imageSupport(models.find((m) => m.id === model));
+  const imagesBlocked = images.files.length > 0 && !support.accepted;
 
   async function start() {
     const text = prompt.trim();
@@ -43,7 +59,10 @@ export function HomeScreen({ models, defaultModel }: { models: ModelInfo[]; defa
       });
       const body = await response.json();
       if (!response.ok) throw new Error(body?.error?.message ?? `Kiln's server answered ${response.status}.`);
-      navigate(`/chats/${body.id}`, { state: { prompt: text, model } });
+      const uploaded = await uploadImages(body.id, images.files);
+      if (!uploaded.ok) throw new Error(uploaded.message);
+      const attached = uploaded.ids.length > 0 ? { images: uploaded.ids } : {};
+      navigate(`/chats/${body.id}`, { state: { prompt: text, model, ...attached } });
     } catch (error) {
       setFailure(error instanceof TypeError ? "Kiln's server could not be reached." : (error as Error).message);
       setCreating(false);
@@ -65,8 +84,11 @@ export function HomeScreen({ models, defaultModel }: { models: ModelInfo[]; defa
         value={prompt}
         onChange={setPrompt}
         onSubmit={start}
-        disabled={!modelAvailable || creating}
+        disabled={!modelAvailable || creating || imagesBlocked}
+        onFiles={images.add}
+        attachments={<ImageAttachmentList images={images} note={support.note} />}
       >
+        <ImageAttachButton images={images} disabled={creating} />
         <ModelPicker models={models} value={model} onChange={setModel} />
       </PromptBox>
       {failure && (

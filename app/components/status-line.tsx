@@ -57,7 +57,12 @@ export function StatusLine({ chat, models }: { chat: ActorRefFrom<typeof chatMac
             The edit did not apply; asking for the whole file…{" "}
           </span>
         )}
-        {phase === "connecting" && !thinking && (
+        {phase === "connecting" && !thinking && turn.imagesDescribedBy && (
+          <span data-testid="describing-images">
+            Reading your image with {turn.imagesDescribedBy}… {elapsed}
+          </span>
+        )}
+        {phase === "connecting" && !thinking && !turn.imagesDescribedBy && (
           <>
             Connecting to {current}… {elapsed}
           </>

@@ -16,7 +16,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const owned = chat.ownerHash === null || ownsChat(chat.ownerHash, requester);
   // The last turn is being answered: its owner's page attaches to it, and the answer it replaces (a
   // Retry's) is not shown meanwhile.
-  const generation = owned ? runningGenerationOf(context.kiln, chat.id) : undefined;
+  const generation = owned ? await runningGenerationOf(context.kiln, chat.id) : undefined;
   const messages = generation && saved.at(-1)?.role === "assistant" ? saved.slice(0, -1) : saved;
   return {
     chat: { id: chat.id, title: chat.title, model: chat.model },
@@ -24,22 +24,24 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     owned,
     generation,
     // An answer's receipt: its saved figures and who answered (the provider and model columns).
-    messages: messages.map(({ role, content, state, provider, model, receipt }) => ({
+    messages: messages.map(({ role, content, state, provider, model, receipt, images }) => ({
       role,
       content,
       state,
+      ...(images?.length ? { images } : {}),
       ...(receipt && provider && model ? { receipt: { ...receipt, provider, model } } : {}),
     })),
     models: providers.listModels(),
     // Public settings only: the browser never sees keys or provider URLs.
     preview: previewSettings(config),
+    maxImageBytes: config.maxImageBytes,
   };
 }
 
 export default function ChatPage() {
   const data = useLoaderData<typeof loader>();
   const location = useLocation();
-  const state = location.state as { prompt?: string; model?: string } | null;
+  const state = location.state as { prompt?: string; model?: string; images?: string[] } | null;
   return (
     <ChatScreen
       key={data.chat.id}
@@ -49,7 +51,8 @@ export default function ChatPage() {
       models={data.models}
       preview={data.preview}
       generation={data.generation}
-      initialPrompt={state?.prompt ? { prompt: state.prompt, model: state.model } : undefined}
+      maxImageBytes={data.maxImageBytes}
+      initialPrompt={state?.prompt ? { prompt: state.prompt, model: state.model, images: state.images } : undefined}
     />
   );
 }

@@ -166,6 +166,92 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))("%s",
     expect(await store.getMessage(newId())).toBeUndefined();
   });
 
+  describe("images", () => {
+    /** Some bytes that cover every byte value and are larger than a page: a blob or bytea must keep them exactly. */
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31 + (i >> 8)) % 256));
+
+    it("saves an image of a chat under a new unguessable id and reads it back, bytes exact", async () => {
+      const chat = await store.createChat({ title: "t", model: "m" });
+      const before = Date.now();
+      const saved = await store.saveImage({ chatId: chat.id, mediaType: "image/png", data: bytes, width: 640, height: 480 });
+      expect(saved).toEqual({
+        id: expect.stringMatching(BASE64URL_128_BITS),
+        chatId: chat.id,
+        mediaType: "image/png",
+        width: 640,
+        height: 480,
+        bytes: bytes.length,
+        createdAt: expect.any(Number),
+      });
+      expect(saved.createdAt).toBeGreaterThanOrEqual(before);
+      const read = await store.getImage(saved.id);
+      expect(read).toEqual({ ...saved, data: expect.any(Buffer) });
+      expect(Buffer.compare(read!.data, bytes)).toBe(0);
+      expect(await store.getImage(newId())).toBeUndefined();
+      expect(await store.getImage("")).toBeUndefined();
+    });
+
+    it("refuses an image for a chat that does not exist, and stores nothing", async () => {
+      await expect(
+        store.saveImage({ chatId: newId(), mediaType: "image/jpeg", data: bytes, width: 1, height: 1 }),
+      ).rejects.toThrow(/no such chat/);
+    });
+
+    it("keeps the ids of a user message's images, in order; none is null, and an empty list is none", async () => {
+      const chat = await store.createChat({ title: "t", model: "m" });
+      const [a, b] = await Promise.all(
+        ["image/png", "image/webp"].map((mediaType) =>
+          store.saveImage({ chatId: chat.id, mediaType: mediaType as "image/png", data: bytes, width: 2, height: 2 }),
+        ),
+      );
+      const withImages = await store.appendMessage({
+        chatId: chat.id,
+        role: "user",
+        content: "make this",
+        state: "complete",
+        images: [b.id, a.id],
+      });
+      expect(withImages.images).toEqual([b.id, a.id]);
+      const answer = await store.appendMessage({ chatId: chat.id, role: "assistant", content: "ok", state: "complete" });
+      const empty = await store.appendMessage({ chatId: chat.id, role: "user", content: "x", state: "complete", images: [] });
+      expect(answer.images).toBeNull();
+      expect(empty.images).toBeNull();
+      expect((await store.listMessages(chat.id)).map((m) => m.images)).toEqual([[b.id, a.id], null, null]);
+      expect(await store.getMessage(withImages.id)).toEqual(withImages);
+    });
+
+    it("updateMessage replaces the images when given, keeps them when not, and clears them with null or []", async () => {
+      const chat = await store.createChat({ title: "t", model: "m" });
+      const image = await store.saveImage({ chatId: chat.id, mediaType: "image/png", data: bytes, width: 2, height: 2 });
+      const other = await store.saveImage({ chatId: chat.id, mediaType: "image/png", data: bytes, width: 2, height: 2 });
+      const prompt = await store.appendMessage({
+        chatId: chat.id,
+        role: "user",
+        content: "v1",
+        state: "complete",
+        images: [image.id],
+      });
+      const imagesNow = async () => (await store.getMessage(prompt.id))?.images;
+      await store.updateMessage(prompt.id, { content: "v2", state: "complete" });
+      expect(await imagesNow()).toEqual([image.id]);
+      await store.updateMessage(prompt.id, { content: "v3", state: "complete", images: [other.id, image.id] });
+      expect(await imagesNow()).toEqual([other.id, image.id]);
+      await store.updateMessage(prompt.id, { content: "v4", state: "complete", images: [] });
+      expect(await imagesNow()).toBeNull();
+      await store.updateMessage(prompt.id, { content: "v5", state: "complete", images: [image.id] });
+      await store.updateMessage(prompt.id, { content: "v6", state: "complete", images: null });
+      expect(await imagesNow()).toBeNull();
+    });
+
+    it("deletes a chat's images with the chat", async () => {
+      const chat = await store.createChat({ title: "t", model: "m" });
+      const image = await store.saveImage({ chatId: chat.id, mediaType: "image/png", data: bytes, width: 2, height: 2 });
+      await deleteChatDirectly(db.url, chat.id);
+      expect(await store.getChat(chat.id)).toBeUndefined();
+      expect(await store.getImage(image.id)).toBeUndefined();
+    });
+  });
+
   it("updateMessage replaces content and state, keeps provider/model unless given, and is false for an unknown id", async () => {
     const chat = await store.createChat({ title: "t", model: "m" });
     const answer = await store.appendMessage({
@@ -781,3 +867,24 @@ describe("openChatStore errors", () => {
     expect(redactDatabaseUrl("file:./data/kiln.db")).toBe("file:./data/kiln.db");
   });
 });
+
+/** Kiln never deletes a chat itself (yet); an operator may, with SQL, and the chat's rows must go with it. */
+async function deleteChatDirectly(url: string, chatId: string) {
+  if (url.startsWith("file:")) {
+    const sqlite = new Database(sqlitePath(url));
+    try {
+      sqlite.pragma("foreign_keys = ON");
+      sqlite.prepare("delete from chats where id = ?").run(chatId);
+    } finally {
+      sqlite.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("delete from chats where id = $1", [chatId]);
+  } finally {
+    await client.end();
+  }
+}

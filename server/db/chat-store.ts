@@ -1,9 +1,10 @@
 /**
- * What Kiln keeps: chats, their messages, shared versions, and the rate limiter's token buckets. One
+ * What Kiln keeps: chats, their messages and images, shared versions, and the rate limiter's token buckets. One
  * interface, two implementations (SQLite by default, Postgres when several servers share state), both
  * tested by the same suite.
  */
 
+import type { ImageMediaType } from "../../machines/images";
 import type { ReceiptFigures } from "../../machines/receipt";
 
 export type StoredMessageState = "complete" | "stopped" | "failed";
@@ -34,7 +35,27 @@ export interface StoredMessage {
    * null for user messages and answers saved before receipts existed.
    */
   receipt: ReceiptFigures | null;
+  /** For user messages: the ids of the images attached to it, in order; null when it has none. */
+  images: string[] | null;
   createdAt: number;
+}
+
+/** An image attached to a prompt, without its bytes (what listing or answering an upload needs). */
+export interface StoredImageInfo {
+  /** Unguessable like every id: knowing it (and the chat's) is what gives access to the image. */
+  id: string;
+  chatId: string;
+  mediaType: ImageMediaType;
+  width: number;
+  height: number;
+  /** Length of `data`. */
+  bytes: number;
+  createdAt: number;
+}
+
+export interface StoredImage extends StoredImageInfo {
+  /** The cleaned image (server/images/image-intake.server.ts), in `mediaType`'s format. */
+  data: Buffer;
 }
 
 export interface StoredShare {
@@ -96,10 +117,12 @@ export interface ChatStore {
     provider?: string | null;
     model?: string | null;
     receipt?: ReceiptFigures | null;
+    /** Ids of images of this chat (`saveImage`); empty or absent: none. */
+    images?: string[] | null;
   }): Promise<StoredMessage>;
   /**
-   * Replaces an answer's content and state (a retried turn); provider, model and receipt only when
-   * given (null clears them). Returns false when there is no such message.
+   * Replaces a message's content and state (a retried turn, an edited prompt); provider, model,
+   * receipt and images only when given (null clears them). Returns false when there is no such message.
    */
   updateMessage(
     id: string,
@@ -109,9 +132,20 @@ export interface ChatStore {
       provider?: string | null;
       model?: string | null;
       receipt?: ReceiptFigures | null;
+      images?: string[] | null;
     },
   ): Promise<boolean>;
   getMessage(id: string): Promise<StoredMessage | undefined>;
+  /** Stores an image of a chat under a new unguessable id; a chat that does not exist is rejected. */
+  saveImage(input: {
+    chatId: string;
+    mediaType: ImageMediaType;
+    data: Buffer;
+    width: number;
+    height: number;
+  }): Promise<StoredImageInfo>;
+  /** The image with its bytes, whichever chat it belongs to (the caller checks `chatId`); undefined when unknown. */
+  getImage(id: string): Promise<StoredImage | undefined>;
   /** Publishes a frozen snapshot of one assistant message (a version) under a new unguessable share id. */
   createShare(messageId: string, snapshot: ShareSnapshot): Promise<StoredShare>;
   getShare(id: string): Promise<StoredShare | undefined>;

@@ -89,6 +89,18 @@ describe("guardChatStore", () => {
     expect(logger.error.mock.calls[0][0].err).toBe(cause);
   });
 
+  it("guards the image methods too: a full disk while saving an image is a 503, reading one too", async () => {
+    const logger = fakeLogger();
+    const store = guardChatStore(
+      failingStore(() => new Database.SqliteError("database or disk is full", "SQLITE_FULL")),
+      logger,
+    );
+    const image = { chatId: "c", mediaType: "image/png" as const, data: Buffer.from("png bytes"), width: 1, height: 1 };
+    await expect(store.saveImage(image)).rejects.toBeInstanceOf(StorageUnavailable);
+    await expect(store.getImage("i")).rejects.toBeInstanceOf(StorageUnavailable);
+    expect(logger.error.mock.calls.map(([fields]) => fields.operation)).toEqual(["saveImage", "getImage"]);
+  });
+
   it("rethrows programming errors untouched: an unknown row, a bad argument, a constraint violation", async () => {
     const logger = fakeLogger();
     const store = guardChatStore(raw, logger);

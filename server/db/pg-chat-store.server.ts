@@ -13,8 +13,17 @@ import { remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, PruneSchedule, SLACK_MS } from "./rate-limits.server";
-import { messageChanges, newChatRow, newMessageRow, newShareRow, PositionTakenError, UnknownRowError } from "./rows.server";
-import { chats, messages, shares } from "./schema.pg";
+import {
+  imageInfo,
+  messageChanges,
+  newChatRow,
+  newImageRow,
+  newMessageRow,
+  newShareRow,
+  PositionTakenError,
+  UnknownRowError,
+} from "./rows.server";
+import { chats, images, messages, shares } from "./schema.pg";
 
 /** Any fixed number works, as long as every Kiln server uses the same one ("Kiln" in ASCII). */
 const MIGRATION_LOCK = 0x4b696c6e;
@@ -121,6 +130,21 @@ function pgChatStore(pool: pg.Pool, db: ReturnType<typeof drizzle>): ChatStore {
 
     async getMessage(id) {
       const [row] = await db.select().from(messages).where(eq(messages.id, id));
+      return row;
+    },
+
+    async saveImage(input) {
+      const row = newImageRow(input);
+      await db.transaction(async (tx) => {
+        const [chat] = await tx.select({ id: chats.id }).from(chats).where(eq(chats.id, input.chatId));
+        if (!chat) throw new UnknownRowError("chat");
+        await tx.insert(images).values(row);
+      });
+      return imageInfo(row);
+    },
+
+    async getImage(id) {
+      const [row] = await db.select().from(images).where(eq(images.id, id));
       return row;
     },
 

@@ -4,7 +4,7 @@
  * Times are epoch milliseconds.
  */
 import { sql } from "drizzle-orm";
-import { check, index, integer, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { blob, check, index, integer, real, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
 import type { ReceiptFigures } from "../../machines/receipt";
 
 export const chats = sqliteTable("chats", {
@@ -34,6 +34,8 @@ export const messages = sqliteTable(
     model: text("model"),
     /** For assistant messages: the receipt's figures as JSON (machines/receipt.ts); null for user messages and older answers. */
     receipt: text("receipt", { mode: "json" }).$type<ReceiptFigures>(),
+    /** For user messages: the ids of the images attached to it (`images.id`), as a JSON array; null when none. */
+    images: text("images", { mode: "json" }).$type<string[]>(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
@@ -41,6 +43,31 @@ export const messages = sqliteTable(
     index("messages_chat_id_idx").on(t.chatId),
     check("messages_role_check", sql`${t.role} in ('user', 'assistant')`),
     check("messages_state_check", sql`${t.state} in ('complete', 'stopped', 'failed')`),
+  ],
+);
+
+/**
+ * Images attached to prompts, in the database rather than on disk so that every replica serves them
+ * (docs/decisions/011-images.md). Stored as cleaned (server/images/image-intake.server.ts): no
+ * metadata, at most 2048 px a side. Deleted with their chat.
+ */
+export const images = sqliteTable(
+  "images",
+  {
+    id: text("id").primaryKey(),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    mediaType: text("media_type", { enum: ["image/png", "image/jpeg", "image/webp"] }).notNull(),
+    data: blob("data", { mode: "buffer" }).notNull(),
+    width: integer("width").notNull(),
+    height: integer("height").notNull(),
+    bytes: integer("bytes").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("images_chat_id_idx").on(t.chatId),
+    check("images_media_type_check", sql`${t.mediaType} in ('image/png', 'image/jpeg', 'image/webp')`),
   ],
 );
 

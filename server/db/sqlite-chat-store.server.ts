@@ -17,8 +17,17 @@ import { type BucketLimits, remainingTokens, take } from "../token-bucket";
 import type { ChatStore } from "./chat-store";
 import { migrationsFolder } from "./migrations-folder.server";
 import { checkRateLimitCall, type PruneDue, PruneSchedule } from "./rate-limits.server";
-import { messageChanges, newChatRow, newMessageRow, newShareRow, PositionTakenError, UnknownRowError } from "./rows.server";
-import { chats, messages, rateLimits, shares } from "./schema.sqlite";
+import {
+  imageInfo,
+  messageChanges,
+  newChatRow,
+  newImageRow,
+  newMessageRow,
+  newShareRow,
+  PositionTakenError,
+  UnknownRowError,
+} from "./rows.server";
+import { chats, images, messages, rateLimits, shares } from "./schema.sqlite";
 
 /** Opens (creating the file and its folder if needed) and migrates. `path` is relative to the cwd. */
 export async function openSqliteChatStore(path: string): Promise<ChatStore> {
@@ -91,6 +100,19 @@ function sqliteChatStore(sqlite: Database.Database, db: ReturnType<typeof drizzl
 
     async getMessage(id) {
       return db.select().from(messages).where(eq(messages.id, id)).get();
+    },
+
+    async saveImage(input) {
+      const row = newImageRow(input);
+      db.transaction((tx) => {
+        if (!tx.select({ id: chats.id }).from(chats).where(eq(chats.id, input.chatId)).get()) throw new UnknownRowError("chat");
+        tx.insert(images).values(row).run();
+      });
+      return imageInfo(row);
+    },
+
+    async getImage(id) {
+      return db.select().from(images).where(eq(images.id, id)).get();
     },
 
     async createShare(messageId, snapshot) {

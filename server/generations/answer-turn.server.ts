@@ -17,6 +17,16 @@ import type { KilnServices } from "../services.server";
 import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT, WHOLE_FILE_SYSTEM_PROMPT } from "../system-prompt";
 import { withWholeFileFallback } from "../whole-file-fallback";
 import { Generation } from "./generation.server";
+import type { ChatMessage } from "../chat-request";
+import type { MessageImage } from "../context-builder";
+import { describeImages, promptWithDescription } from "../images/describe-images.server";
+import { planTurn } from "../turn-plan";
+
+/** A prompt's images, for a model that cannot read them: a vision model describes them first. */
+export interface ImagesToDescribe {
+  visionModel: string;
+  images: MessageImage[];
+}
 
 export interface TurnToAnswer {
   requestId: string;
@@ -28,11 +38,16 @@ export interface TurnToAnswer {
   base: string | undefined;
   /** Where the answer is saved; undefined for a request without a chat. */
   turn: SavedTurn | undefined;
+  /** Taken over from a replica that stopped mid-answer: the answer so far, which the browsers already have. */
+  resumeFrom?: string;
+  /** Described first, announced in `meta`; the conversation is planned again with the description in the prompt. */
+  describe?: ImagesToDescribe & { messages: ChatMessage[] };
 }
 
 export async function answerTurn(generation: Generation, services: KilnServices, job: TurnToAnswer): Promise<void> {
   const { config, providers, logger } = services;
-  const { requestId, target, context, base, turn } = job;
+  const { requestId, target, base, turn } = job;
+  let context = job.context;
   const startedAt = performance.now();
   const stats: AttemptStats = { attempts: 0, retries: 0, fallbacks: 0, provider: target.provider.id, model: target.model };
   const log = {
@@ -50,12 +65,25 @@ export async function answerTurn(generation: Generation, services: KilnServices,
     editFailures: 0,
   };
   const observed = services.metrics.startChat();
-  // A shutdown past its drain deadline stops the provider call, and the browser is told why.
-  const unregister = services.openStreams.add({ end: () => generation.stop("shutting_down") });
+  // A shutdown past its drain deadline: with replicas sharing generations another one takes this over
+  // where it stopped; alone, this server stops the provider call and tells the browser why.
+  const unregister = services.openStreams.add({
+    end: () => (services.shared && job.chatId ? generation.handOver() : generation.stop("shutting_down")),
+  });
   const publish = (event: WireEvent) => generation.publish(event);
-  publish({ event: "meta", data: { requestId, provider: target.provider.id, model: target.model } });
+  if (job.resumeFrom === undefined) {
+    publish({
+      event: "meta",
+      data: {
+        requestId,
+        provider: target.provider.id,
+        model: target.model,
+        ...(job.describe && { imagesDescribedBy: job.describe.visionModel }),
+      },
+    });
+  }
   let outcome = "unfinished";
-  let answer = "";
+  let answer = job.resumeFrom ?? "";
   /** The answer's receipt as it stands now (machines/receipt.ts): the figures the browser builds from the same events. */
   const receipt = (): ReceiptFigures => ({
     ...(log.firstDeltaMs !== undefined && { firstTokenMs: log.firstDeltaMs }),
@@ -65,6 +93,29 @@ export async function answerTurn(generation: Generation, services: KilnServices,
     ...(stats.fallbacks > 0 && { fellBackFrom: target.provider.id }),
     ...usageFigures(stats.usage),
   });
+  /** The images described by the vision model, and the turn planned again with the description in its prompt. */
+  const describeWith = async (describe: NonNullable<TurnToAnswer["describe"]>) => {
+    const prompt = describe.messages.at(-1)!;
+    const described = await describeImages({
+      providers,
+      visionModel: describe.visionModel,
+      images: describe.images,
+      prompt: prompt.content,
+      signal: generation.signal,
+      settings: config,
+    });
+    if (!described.ok) {
+      const { code, message, retryable } = described;
+      return { ok: false as const, error: { code, message, retryable } };
+    }
+    const messages = [
+      ...describe.messages.slice(0, -1),
+      { ...prompt, content: promptWithDescription(prompt.content, described.description, describe.images.length) },
+    ];
+    const planned = planTurn(messages, target);
+    if (!planned.ok) return { ok: false as const, error: { code: planned.code, message: planned.message, retryable: false } };
+    return { ok: true as const, context: planned.plan.context };
+  };
   const save = async (state: StoredMessageState) => {
     if (!turn) return;
     // Edit blocks are saved as the complete file they make: the chat, its shares and later turns read whole files.
@@ -83,6 +134,15 @@ export async function answerTurn(generation: Generation, services: KilnServices,
     }
   };
   try {
+    if (job.describe) {
+      const described = await describeWith(job.describe);
+      if (!described.ok) {
+        outcome = described.error.code;
+        publish({ event: "error", data: described.error });
+        return;
+      }
+      context = described.context;
+    }
     const completion = (systemPrompt: string) =>
       resilientCompletion({
         target,
@@ -92,6 +152,7 @@ export async function answerTurn(generation: Generation, services: KilnServices,
         maxTokens: context.maxTokens,
         contextWindow: (target.limits ?? DEFAULT_MODEL_LIMITS).contextWindow,
         signal: generation.signal,
+        resumeFrom: job.resumeFrom,
         settings: config,
         stats,
         onMalformedFrame: (reason) => {
@@ -140,7 +201,14 @@ export async function answerTurn(generation: Generation, services: KilnServices,
     if (!generation.finished) throw new Error("the answer ended without a final event");
   } catch (error) {
     const reason = generation.stopReason;
-    if (reason === "shutting_down") {
+    if (reason === "handed_over") {
+      // Saved as it stands, in case nobody takes it over (the replica that does replaces it); then
+      // marked for a take-over, and only then are the browsers sent to reattach elsewhere.
+      outcome = "handed_over";
+      await save("failed");
+      await services.shared?.interrupt(generation.id);
+      generation.disconnectAll();
+    } else if (reason === "shutting_down") {
       outcome = SERVER_SHUTTING_DOWN;
       await save("failed");
       publish({

@@ -44,10 +44,14 @@ export function generationResponse(generation: Generation, options: AttachOption
           // Cancelled between the check and the write; cancel() detaches.
         }
       };
-      const detach = generation.attach(options.afterSeq, (frame) => {
-        write(formatSseEvent(frame.event, frame.seq));
-        if (frame.event.event === "done" || frame.event.event === "error") close();
-      });
+      const detach = generation.attach(
+        options.afterSeq,
+        (frame) => {
+          write(formatSseEvent(frame.event, frame.seq));
+          if (frame.event.event === "done" || frame.event.event === "error") close();
+        },
+        close,
+      );
       // Replayed to the end of a finished log: nothing more will come.
       if (!open || generation.finished) {
         detach();

@@ -19,21 +19,35 @@ export interface GenerationFrame {
 
 export type GenerationListener = (frame: GenerationFrame) => void;
 
-/** Why a generation was stopped before its provider call ended; the log's last event says so too. */
-export type StopReason = "stopped_by_user" | "nobody_attached" | "shutting_down";
+/**
+ * Why a generation was stopped before its provider call ended; the log's last event says so too,
+ * except for `handed_over`: a draining replica leaves the generation to another one, which goes on
+ * with the same log (shared-generations.server.ts), so its browsers are only disconnected.
+ */
+export type StopReason = "stopped_by_user" | "nobody_attached" | "shutting_down" | "handed_over";
 
 export interface GenerationOptions {
   id: string;
   chatId?: string;
   /** Time with nobody attached before it is stopped; 0: the moment the last browser leaves. */
   graceMs: number;
+  /** The events so far, when this server takes the generation over from another. */
+  log?: GenerationFrame[];
+}
+
+interface Attachment {
+  listener: GenerationListener;
+  /** Ends the browser's connection without a final event (a hand-over): it reattaches elsewhere. */
+  disconnect?: () => void;
 }
 
 export class Generation {
   readonly id: string;
   readonly chatId: string | undefined;
-  private readonly log: GenerationFrame[] = [];
-  private readonly listeners = new Set<GenerationListener>();
+  private readonly log: GenerationFrame[];
+  private readonly listeners = new Set<Attachment>();
+  /** Like listeners, but they do not keep the generation going: the database mirror. */
+  private readonly observers = new Set<GenerationListener>();
   private readonly upstream = new AbortController();
   private readonly graceMs: number;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -45,7 +59,11 @@ export class Generation {
     this.id = options.id;
     this.chatId = options.chatId;
     this.graceMs = options.graceMs;
+    this.log = [...(options.log ?? [])];
   }
+
+  /** Set by the registry: settles when the generation's work (its provider calls and saving) is over. */
+  settled: Promise<void> = Promise.resolve();
 
   /** Aborts the provider call: Stop, nobody attached for the grace period, or a shutdown. */
   get signal(): AbortSignal {
@@ -75,29 +93,76 @@ export class Generation {
 
   /** Appends an event to the log and hands it to every attached browser. A finished log takes no more. */
   publish(event: WireEvent): void {
+    this.append({ seq: this.log.length + 1, event });
+  }
+
+  /**
+   * For a copy of another replica's generation: appends a frame read from the database, keeping its
+   * number. Only the next one is taken; false for any other (already had, or one is missing before it).
+   */
+  publishCopied(frame: GenerationFrame): boolean {
+    if (frame.seq !== this.log.length + 1) return false;
+    this.append(frame);
+    return true;
+  }
+
+  private append(frame: GenerationFrame): void {
     if (this.finished) return;
-    const frame = { seq: this.log.length + 1, event };
+    const { event } = frame;
     this.log.push(frame);
-    if (event.event === "done" || event.event === "error") this.finish();
-    for (const listener of this.listeners) listener(frame);
+    const final = event.event === "done" || event.event === "error";
+    // Finished first, so a browser detaching on the final event starts no grace period.
+    if (final) this.finishedAt = Date.now();
+    for (const observer of [...this.observers]) observer(frame);
+    for (const attachment of [...this.listeners]) attachment.listener(frame);
+    if (final) this.finish();
+  }
+
+  /** The events after `afterSeq`, in order. */
+  framesAfter(afterSeq: number): GenerationFrame[] {
+    return this.log.slice(Math.max(0, afterSeq));
+  }
+
+  /** Hands `observer` the events after `afterSeq`, then each new one, without counting as an attached browser. */
+  observe(afterSeq: number, observer: GenerationListener): void {
+    for (const frame of this.framesAfter(afterSeq)) observer(frame);
+    if (!this.finished) this.observers.add(observer);
   }
 
   /**
    * Hands `listener` every event after `afterSeq` at once, then each new one as it is published, until
    * the returned function detaches it. A finished generation replays and attaches nothing.
    */
-  attach(afterSeq: number, listener: GenerationListener): () => void {
-    for (const frame of this.log.slice(Math.max(0, afterSeq))) listener(frame);
+  attach(afterSeq: number, listener: GenerationListener, disconnect?: () => void): () => void {
+    for (const frame of this.framesAfter(afterSeq)) listener(frame);
     if (this.finished) return () => {};
-    this.listeners.add(listener);
+    // A copy of another replica's generation may be behind the browser: what it already has is not sent twice.
+    const attachment = { listener: (frame: GenerationFrame) => frame.seq > afterSeq && listener(frame), disconnect };
+    this.listeners.add(attachment);
     this.clearGrace();
     let attached = true;
     return () => {
       if (!attached) return;
       attached = false;
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.startGrace();
+      this.listeners.delete(attachment);
+      if (this.listeners.size === 0 && this.stopReasonValue !== "handed_over") this.startGrace();
     };
+  }
+
+  /**
+   * A draining server leaves this generation to another replica: the provider call stops here; once
+   * the answer so far is saved and the generation marked for a take-over, `disconnectAll`.
+   */
+  handOver(): void {
+    if (!this.finished) this.stop("handed_over");
+  }
+
+  /**
+   * Ends every attached browser's connection without a final event, so each reattaches (through the
+   * load balancer, to a server still running) after the last event it received.
+   */
+  disconnectAll(): void {
+    for (const attachment of [...this.listeners]) attachment.disconnect?.();
   }
 
   /**
@@ -130,8 +195,8 @@ export class Generation {
   }
 
   private finish(): void {
-    this.finishedAt = Date.now();
     this.clearGrace();
+    this.observers.clear();
     for (const wake of this.endWaiters) wake();
     this.endWaiters.clear();
   }

@@ -20,7 +20,7 @@ export class Generations {
       this.latestByChat.set(generation.chatId, generation);
     }
     this.byId.set(generation.id, generation);
-    void run(generation).finally(() => {
+    generation.settled = run(generation).finally(() => {
       const forget = () => {
         this.byId.delete(generation.id);
         if (generation.chatId && this.latestByChat.get(generation.chatId) === generation) {

@@ -416,3 +416,53 @@ describe("provider factory: a model's limits", () => {
     expect(resolved(factory, "served").limits).toEqual({ contextWindow: 65_536, maxOutputTokens: 8_192 });
   });
 });
+
+describe("provider factory: which models read images", () => {
+  const OPENAI = { id: "openai", label: "OpenAI", baseURL: "https://api.openai.com/v1", apiKey: "sk-test" };
+
+  it("marks a model vision by its entry, else by the built-in list; vision false wins over the list", () => {
+    const factory = factoryFor({}, [
+      { ...OPENAI, models: ["gpt-4o", { id: "gpt-4.1", vision: false }, { id: "my-vlm", vision: true }, "gpt-3.5-turbo"] },
+    ]);
+    expect(resolved(factory, "gpt-4o").vision).toBe(true);
+    expect(resolved(factory, "gpt-4.1").vision).toBe(false);
+    expect(resolved(factory, "my-vlm").vision).toBe(true);
+    expect(resolved(factory, "gpt-3.5-turbo").vision).toBe(false);
+    expect(factory.fallbackTarget("openai")).toMatchObject({ model: "gpt-4o", vision: true });
+    const listedVision = factory
+      .listModels()
+      .filter((m) => m.provider === "openai")
+      .map((m) => [m.id, m.vision]);
+    expect(listedVision).toEqual([
+      ["gpt-4o", true],
+      ["gpt-4.1", undefined],
+      ["my-vlm", true],
+      ["gpt-3.5-turbo", undefined],
+    ]);
+  });
+
+  it("knows Together's vision models when Together's own list brings them", () => {
+    const discovery = statuses();
+    const factory = factoryFor({ TOGETHER_API_KEY: "k" }, undefined, discovery);
+    discovery.found("together", {
+      health: "reachable",
+      models: listed(TOGETHER_MODELS[0].id, "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"),
+    });
+    expect(resolved(factory, "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8").vision).toBe(true);
+    expect(resolved(factory, TOGETHER_MODELS[0].id).vision).toBe(false);
+  });
+
+  it("tells the picker which model describes images for the text-only ones, when KILN_VISION_MODEL can answer", () => {
+    const file = [{ ...OPENAI, models: [{ id: "gpt-4o", label: "GPT-4o" }, "gpt-3.5-turbo"] }];
+    const models = factoryFor({ KILN_VISION_MODEL: "gpt-4o" }, file).listModels();
+    expect(models.find((m) => m.id === "gpt-4o")).toMatchObject({ vision: true });
+    expect(models.find((m) => m.id === "gpt-4o")).not.toHaveProperty("imagesDescribedBy");
+    expect(models.find((m) => m.id === "gpt-3.5-turbo")).toMatchObject({ imagesDescribedBy: "GPT-4o" });
+    expect(models.find((m) => m.id === TOGETHER_MODELS[0].id)).toMatchObject({ imagesDescribedBy: "GPT-4o" });
+
+    // Its provider has no key: nothing can describe the images, and the picker must not promise it.
+    const keyless = [{ ...OPENAI, apiKey: undefined, apiKeyEnv: "OPENAI_API_KEY", models: ["gpt-4o", "gpt-3.5-turbo"] }];
+    const unavailable = factoryFor({ KILN_VISION_MODEL: "gpt-4o" }, keyless).listModels();
+    expect(unavailable.every((m) => m.imagesDescribedBy === undefined)).toBe(true);
+  });
+});

@@ -10,6 +10,7 @@ import type { KilnConfig, ModelEntry, ProviderConfig } from "../config.server";
 import { listedModels, type ModelDiscovery } from "./model-discovery.server";
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from "../context-builder";
 import { keepErrorBodies } from "./keep-error-bodies";
+import { isKnownVisionModel } from "./presets";
 
 export interface ResolvedModel {
   provider: ProviderConfig;
@@ -17,6 +18,11 @@ export interface ResolvedModel {
   client: OpenAI;
   /** The model's context window and output limit: configured, else discovered, else the defaults. */
   limits?: ModelLimits;
+  /**
+   * The model reads images (`image_url` content parts): its entry's `vision`, else whether it is a
+   * known vision model. Unset counts as text-only.
+   */
+  vision?: boolean;
 }
 
 export type ResolveResult =
@@ -45,7 +51,7 @@ const NOT_PROBED: ProviderStatuses = { status: () => ({ health: "unknown" }), ve
  * configured list.
  */
 export function createProviderFactory(
-  config: Pick<KilnConfig, "providers">,
+  config: Pick<KilnConfig, "providers" | "visionModel">,
   discovery: ProviderStatuses = NOT_PROBED,
 ): ProviderFactory {
   const clients = new Map<string, OpenAI>();
@@ -66,9 +72,23 @@ export function createProviderFactory(
     return client;
   }
 
+  /** What is known of a model on a provider: its configured entry first, then what the provider listed. */
+  function entriesOf(provider: ProviderConfig, modelId: string): ModelEntry[] {
+    return [...provider.models, ...current().lists.get(provider.id)!].filter((model) => model.id === modelId);
+  }
+
+  /** The picker's name for KILN_VISION_MODEL, when its provider can answer now; else images cannot be described. */
+  function describerLabel(): string | undefined {
+    const id = config.visionModel;
+    const provider = id === undefined ? undefined : current().providerOfModel.get(id);
+    if (!id || !provider?.available) return undefined;
+    return entriesOf(provider, id)[0]?.label ?? id;
+  }
+
   return {
     listModels() {
       const { lists, providerOfModel } = current();
+      const describedBy = describerLabel();
       return config.providers.flatMap((provider): ModelInfo[] => {
         const status = discovery.status(provider.id);
         const common = {
@@ -80,7 +100,11 @@ export function createProviderFactory(
         };
         const models = lists.get(provider.id)!.filter((model) => providerOfModel.get(model.id) === provider);
         if (models.length > 0 || provider.discover !== "all") {
-          return models.map((model) => ({ id: model.id, label: model.label, available: provider.available, ...common }));
+          return models.map((model) => {
+            const vision = visionOf(model.id, ...entriesOf(provider, model.id));
+            const images = vision ? { vision: true } : describedBy ? { imagesDescribedBy: describedBy } : {};
+            return { id: model.id, label: model.label, available: provider.available, ...common, ...images };
+          });
         }
         // A provider whose models are discovered and that has listed none yet still shows, with its health.
         if (!provider.available) return [{ id: "", label: "No models listed", available: false, ...common }];
@@ -109,8 +133,17 @@ export function createProviderFactory(
           message: `${provider.label} is not configured on this server. ${provider.reason ?? ""}`.trim(),
         };
       }
-      const entries = [...provider.models, ...current().lists.get(provider.id)!].filter((model) => model.id === modelId);
-      return { ok: true, value: { provider, model: modelId, client: clientFor(provider), limits: limitsOf(...entries) } };
+      const entries = entriesOf(provider, modelId);
+      return {
+        ok: true,
+        value: {
+          provider,
+          model: modelId,
+          client: clientFor(provider),
+          limits: limitsOf(...entries),
+          vision: visionOf(modelId, ...entries),
+        },
+      };
     },
     provider(id) {
       return config.providers.find((p) => p.id === id);
@@ -119,7 +152,13 @@ export function createProviderFactory(
       const provider = config.providers.find((p) => p.id === providerId);
       const model = provider && current().lists.get(provider.id)?.[0];
       if (!provider?.available || !model) return undefined;
-      return { provider, model: model.id, client: clientFor(provider), limits: limitsOf(model) };
+      return {
+        provider,
+        model: model.id,
+        client: clientFor(provider),
+        limits: limitsOf(model),
+        vision: visionOf(model.id, ...entriesOf(provider, model.id)),
+      };
     },
   };
 }
@@ -130,6 +169,11 @@ function limitsOf(...entries: ModelEntry[]): ModelLimits {
     contextWindow: entries.find((entry) => entry.contextWindow)?.contextWindow ?? DEFAULT_MODEL_LIMITS.contextWindow,
     maxOutputTokens: entries.find((entry) => entry.maxOutputTokens)?.maxOutputTokens ?? DEFAULT_MODEL_LIMITS.maxOutputTokens,
   };
+}
+
+/** The first entry that says `vision` wins, as for the limits; else the built-in list of vision models. */
+function visionOf(modelId: string, ...entries: ModelEntry[]): boolean {
+  return entries.find((entry) => entry.vision !== undefined)?.vision ?? isKnownVisionModel(modelId);
 }
 
 interface Routes {

@@ -26,6 +26,26 @@ export const TOGETHER_MODELS: ModelEntry[] = [
   { id: "meta-llama/Llama-3.3-70B-Instruct-Turbo", label: "Llama 3.3 70B", contextWindow: 131_072, maxOutputTokens: 8_192 },
 ];
 
+/**
+ * Models known to read images (OpenAI `image_url` content parts), by the id their provider gives
+ * them, so that they need no `"vision": true` in the KILN_PROVIDERS file: Together's, whose list
+ * Kiln discovers, and OpenAI's, the usual KILN_PROVIDERS entry. Any other model is text-only unless
+ * its entry says `vision`, which also wins over this list (`"vision": false`).
+ */
+export const KNOWN_VISION_MODELS: ReadonlySet<string> = new Set([
+  "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+  "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+  "Qwen/Qwen2.5-VL-72B-Instruct",
+  "gpt-4o",
+  "gpt-4o-mini",
+  "gpt-4.1",
+  "gpt-4.1-mini",
+]);
+
+export function isKnownVisionModel(id: string): boolean {
+  return KNOWN_VISION_MODELS.has(id);
+}
+
 /** Together AI, directly or through the Helicone gateway. */
 export function togetherPreset(vars: {
   TOGETHER_API_KEY?: string;

@@ -444,6 +444,40 @@ describe("resilientCompletion: fallback", () => {
     ]);
   });
 
+  it("with images in the conversation, falls back only to providers whose model reads images, and sends them the parts", async () => {
+    const providers = createProviderFactory({
+      providers: [
+        provider("seeing", { models: [{ id: "seeing-model", label: "s", vision: true }] }),
+        provider("blind"),
+        provider("seeing-backup", { models: [{ id: "seeing-backup-model", label: "sb", vision: true }] }),
+      ],
+    });
+    const chosen = providers.resolve("seeing-model");
+    if (!chosen.ok) throw new Error("unresolved");
+    const parts = [
+      { type: "text" as const, text: "Build this screenshot" },
+      { type: "image_url" as const, image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+    ];
+    const { streamCompletion, calls } = script([{ fail: err("provider_auth", false) }, { deltas: ["ok"], ...done() }]);
+    for await (const _ of resilientCompletion({
+      target: chosen.value,
+      providers,
+      messages: [{ role: "user", content: parts }],
+      signal: new AbortController().signal,
+      settings: { ...SETTINGS, fallback: ["blind", "seeing-backup"] },
+      stats: freshStats(),
+      streamCompletion,
+      sleep: instantSleep().sleep,
+    })) {
+      // drain
+    }
+    expect(calls.map((c) => c.target.provider.id)).toEqual(["seeing", "seeing-backup"]);
+    expect(calls[1].messages).toEqual([
+      { role: "system", content: SYSTEM_PROMPT },
+      { role: "user", content: parts },
+    ]);
+  });
+
   it("tries a provider named twice in KILN_FALLBACK only once", async () => {
     const { calls } = await run({
       settings: { fallback: ["backup", "backup"] },

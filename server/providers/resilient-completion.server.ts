@@ -28,7 +28,6 @@ import { backoffDelay } from "../../machines/backoff";
 import { extractReply } from "../../machines/code-fence";
 import type { WireEvent } from "../../machines/wire-events";
 import { CONTINUE_PROMPT, OverlapTrimmer } from "./answer-continuation";
-import type { ChatMessage } from "../chat-request";
 import { ProviderError } from "./errors.server";
 import type { ProviderFactory, ResolvedModel } from "./factory.server";
 import {
@@ -38,7 +37,7 @@ import {
 } from "./stream-reader.server";
 import { buildProviderMessages } from "../system-prompt";
 import type { Usage } from "./completion-chunk";
-import { estimateTokens, MIN_OUTPUT_TOKENS } from "../context-builder";
+import { contentTokens, MIN_OUTPUT_TOKENS, type ConversationMessage, type ProviderMessage } from "../context-builder";
 
 export interface ResilienceSettings {
   maxRetries: number;
@@ -85,7 +84,8 @@ function addUsage(sum: Usage | undefined, usage: Usage): Usage {
 export interface ResilientCompletionOptions {
   target: ResolvedModel;
   providers: ProviderFactory;
-  messages: ChatMessage[];
+  /** As the context builder fitted them (server/context-builder.ts): a vision model's images as content parts. */
+  messages: ConversationMessage[];
   /** Put in front of `messages`; Kiln's first-version prompt by default (server/system-prompt.ts). */
   systemPrompt?: string;
   signal: AbortSignal;
@@ -94,6 +94,8 @@ export interface ResilientCompletionOptions {
   onMalformedFrame?: (reason: string) => void;
   /** The answer's `max_tokens`, from the context budget (server/context-builder.ts). */
   maxTokens?: number;
+  /** The answer so far of a generation taken over from a replica that stopped mid-answer. */
+  resumeFrom?: string;
   /** The model's context window: a continuation's prompt holds the partial answer, so its max_tokens shrinks. */
   contextWindow?: number;
   /** Injected in tests: the provider call, the wait and the randomness. */
@@ -117,11 +119,11 @@ function truncatedError() {
  */
 function attemptMaxTokens(
   options: Pick<ResilientCompletionOptions, "maxTokens" | "contextWindow">,
-  messages: Array<{ content: string }>,
+  messages: ProviderMessage[],
   resuming: boolean,
 ): number | undefined {
   if (!options.maxTokens || !resuming || !options.contextWindow) return options.maxTokens;
-  const promptTokens = messages.reduce((sum, message) => sum + estimateTokens(message.content), 0);
+  const promptTokens = messages.reduce((sum, message) => sum + contentTokens(message.content), 0);
   return Math.min(options.maxTokens, options.contextWindow - promptTokens);
 }
 
@@ -129,9 +131,15 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
   const { providers, messages, signal, settings, stats } = options;
   const stream = options.streamCompletion ?? defaultStreamCompletion;
   const sleep = options.sleep ?? abortableSleep;
-  const chain = fallbackChain(options.target, providers, settings.fallback);
+  const chain = fallbackChain(options.target, providers, settings.fallback, carriesImages(messages));
   let target = options.target;
-  let sent = "";
+  // Taking over another replica's generation: its answer so far is continued from the prefix, or
+  // restarted (announced) where the provider takes no prefix.
+  let sent = options.resumeFrom ?? "";
+  if (sent !== "" && !target.provider.continuation) {
+    yield { event: "reset", data: { reason: "handover" } };
+    sent = "";
+  }
   let reasoned = false;
   let retriesLeft = settings.maxRetries;
   let continuationsLeft = settings.maxContinuations;
@@ -252,10 +260,22 @@ export async function* resilientCompletion(options: ResilientCompletionOptions):
   }
 }
 
-/** The configured, available providers of KILN_FALLBACK other than the chosen one, each with its first model. */
-function fallbackChain(chosen: ResolvedModel, providers: ProviderFactory, fallback: string[]): ResolvedModel[] {
+/**
+ * The configured, available providers of KILN_FALLBACK other than the chosen one, each with its first
+ * model; with images in the conversation, only those whose first model reads images: a text-only
+ * model would refuse the image parts (or answer without seeing them).
+ */
+function fallbackChain(chosen: ResolvedModel, providers: ProviderFactory, fallback: string[], images: boolean): ResolvedModel[] {
   const ids = [...new Set(fallback)].filter((id) => id !== chosen.provider.id);
-  return ids.map((id) => providers.fallbackTarget(id)).filter((target) => target !== undefined);
+  return ids
+    .map((id) => providers.fallbackTarget(id))
+    .filter((target): target is ResolvedModel => target !== undefined && (!images || target.vision === true));
+}
+
+function carriesImages(messages: ConversationMessage[]): boolean {
+  return messages.some(
+    (message) => typeof message.content !== "string" && message.content.some((part) => part.type === "image_url"),
+  );
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -231,3 +231,17 @@ describe("secrets stay on the server", () => {
     }
   });
 });
+
+describe("development tools stay out of production", () => {
+  it("ships neither statechart inspector: no offline panel, no Stately client", () => {
+    const assets = new URL("../../build/client/assets/", import.meta.url);
+    const scripts = readdirSync(assets).filter((file) => file.endsWith(".js"));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const file of scripts) {
+      const text = readFileSync(new URL(file, assets), "utf8");
+      // The panel's test id (app/inspector/inspector-panel.tsx) and the address @statelyai/inspect opens.
+      expect(text, file).not.toContain("kiln-statechart-inspector");
+      expect(text, file).not.toContain("stately.ai/inspect");
+    }
+  });
+});

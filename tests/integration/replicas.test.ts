@@ -1,7 +1,8 @@
 /**
  * Two production servers on one Postgres, as behind a load balancer: a chat started on one goes on
- * on the other, and when one is drained with SIGTERM mid-stream the browser's chat machine recovers
- * through the other without losing the turn. Needs TEST_DATABASE_URL (CI starts a Postgres).
+ * on the other; a generation running on one is reattached to through the other; and when one is
+ * drained with SIGTERM mid-answer the browser's chat machine reattaches through the other, which
+ * takes the generation over, without losing the turn. Needs TEST_DATABASE_URL (CI starts a Postgres).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createActor, waitFor } from "xstate";
@@ -13,6 +14,7 @@ import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
 import { cookieJar } from "../support/cookie-jar";
+import { deltaCount, generationOf, readFrames, textOf } from "../support/read-frames";
 
 /** One browser: it creates the chats these tests write to, so they are its own. */
 const jar = cookieJar();
@@ -20,6 +22,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL;
 const MODEL = "deepseek-ai/DeepSeek-V3";
+const CONTINUING_MODEL = "served-model";
 
 describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL to run)", () => {
   let fake: FakeProvider;
@@ -29,7 +32,16 @@ describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL
 
   beforeAll(async () => {
     fake = await startFakeProvider();
-    const env = { DATABASE_URL: DATABASE_URL!, TOGETHER_API_KEY: "k", TOGETHER_BASE_URL: fake.url, KILN_DRAIN_MS: "300" };
+    const env = {
+      DATABASE_URL: DATABASE_URL!,
+      TOGETHER_API_KEY: "k",
+      TOGETHER_BASE_URL: fake.url,
+      KILN_DRAIN_MS: "300",
+      // A second provider that continues an answer from its prefix (vLLM's continue_final_message).
+      BACKEND_AI_ENDPOINT: fake.url,
+      MODEL_NAME: CONTINUING_MODEL,
+      KILN_BACKEND_AI_CONTINUATION: "true",
+    };
     [a, b] = await Promise.all([startKilnServer(env), startKilnServer(env)]);
     store = await openChatStore(DATABASE_URL!);
   });
@@ -72,6 +84,72 @@ describe.skipIf(!DATABASE_URL)("replicas sharing Postgres (set TEST_DATABASE_URL
       [3, "assistant", "complete"],
     ]);
     expect(await (await fetch(`${a.url}/chats/${id}`)).text()).toContain("bigger [fake:reply=follow-up]");
+  });
+
+  it("a generation running on one replica is reattached to through the other: exactly the missed events, then the rest", async () => {
+    const { id } = (await (await post(a.url, "/api/chats", { model: MODEL, title: "follow" })).json()) as { id: string };
+    const started = await post(a.url, "/api/chat", {
+      model: MODEL,
+      chatId: id,
+      messages: [{ role: "user", content: "a timer [fake:reply=no-code][fake:tps=30]" }],
+    });
+    const first = await readFrames(started, (frames) => deltaCount(frames) >= 3);
+    const generation = generationOf(first);
+    const lastId = first.at(-1)!.id!;
+    const rest = await readFrames(
+      await jar.fetch(`${b.url}/api/chats/${id}/stream?generation=${generation}`, { headers: { "Last-Event-ID": lastId } }),
+    );
+    expect(rest.map((f) => Number(f.id))).toEqual(rest.map((_, i) => Number(lastId) + 1 + i));
+    expect(rest.at(-1)!.event.event).toBe("done");
+    expect(textOf([...first, ...rest])).toBe(fake.requests.at(-1)!.replyText);
+    // Another browser's cookie gets nothing through B either.
+    const stranger = await cookieJar().fetch(`${b.url}/api/chats/${id}/stream?generation=${generation}`);
+    expect(stranger.status).toBe(403);
+  });
+
+  it("draining a replica mid-answer hands the generation over: the machine reattaches through the other, which continues the same answer", async () => {
+    let proxy: FailoverProxy | undefined;
+    let drainingA: KilnServer | undefined;
+    try {
+      drainingA = await startKilnServer({
+        DATABASE_URL: DATABASE_URL!,
+        TOGETHER_API_KEY: "k",
+        TOGETHER_BASE_URL: fake.url,
+        KILN_DRAIN_MS: "300",
+        BACKEND_AI_ENDPOINT: fake.url,
+        MODEL_NAME: CONTINUING_MODEL,
+        KILN_BACKEND_AI_CONTINUATION: "true",
+      });
+      proxy = await startFailoverProxy([drainingA.url, b.url]);
+      const { id } = (await (await post(proxy.url, "/api/chats", { model: CONTINUING_MODEL, title: "hand over" })).json()) as {
+        id: string;
+      };
+      vi.stubGlobal("fetch", jar.fetch);
+      const chat = createActor(chatMachine, {
+        input: { model: CONTINUING_MODEL, chatId: id, apiUrl: `${proxy.url}/api/chat`, reconnectBaseMs: 50 },
+      }).start();
+      chat.send({ type: "SUBMIT", prompt: "a pomodoro [fake:reply=no-code][fake:tps=20]" });
+      await waitFor(chat, (s) => s.context.draft.length > 40, { timeout: 10_000 });
+      const exited = new Promise<number | null>((resolve) => drainingA!.process.once("exit", resolve));
+      drainingA.process.kill("SIGTERM");
+      const done = await waitFor(chat, (s) => s.matches("done") || s.matches("error"), { timeout: 15_000 });
+      expect(done.value).toBe("done");
+      expect(await exited).toBe(0);
+      expect(done.context.turn?.reconnected).toBe(true);
+      // One answer, continued from A's prefix by B: exactly the reply, nothing twice.
+      const completions = fake.requests.filter((r) => r.path === "/v1/chat/completions" && r.body.model === CONTINUING_MODEL);
+      expect(completions.at(-1)!.body.continue_final_message).toBe(true);
+      expect(done.context.messages.at(-1)!.content).toBe(completions.at(-2)!.replyText);
+      expect(b.logs.some((line) => line.includes("taking over a generation"))).toBe(true);
+      expect((await store.listMessages(id)).map((m) => [m.role, m.state, m.content])).toEqual([
+        ["user", "complete", "a pomodoro [fake:reply=no-code][fake:tps=20]"],
+        ["assistant", "complete", done.context.messages.at(-1)!.content],
+      ]);
+      chat.stop();
+    } finally {
+      await proxy?.close();
+      await drainingA?.stop();
+    }
   });
 
   it("draining one replica mid-stream: the client reconnects through the other and the turn completes", async () => {

@@ -7,14 +7,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createParser } from "eventsource-parser";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseWireEvent, type WireEvent } from "../../machines/wire-events";
 import type { ChatStore } from "../../server/db/chat-store";
 import { openChatStore } from "../../server/db/open-chat-store.server";
 import { cookieJar } from "../support/cookie-jar";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
+import { deltaCount as deltas, generationOf as requestIdOf, readFrames, textOf, type Frame } from "../support/read-frames";
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 const GRACE_MS = 4_000;
@@ -22,37 +21,6 @@ const databases: Array<[string, string]> = [
   ["sqlite", `file:${join(mkdtempSync(join(tmpdir(), "kiln-resume-")), "kiln.db")}`],
   ...(process.env.TEST_DATABASE_URL ? [["postgres", process.env.TEST_DATABASE_URL] as [string, string]] : []),
 ];
-
-interface Frame {
-  id?: string;
-  event: WireEvent;
-}
-
-/** Reads an SSE response frame by frame (with ids), until `until` says stop or the stream ends. */
-async function readFrames(response: Response, until: (frames: Frame[]) => boolean = () => false) {
-  const frames: Frame[] = [];
-  const parser = createParser({
-    onEvent(message) {
-      const event = parseWireEvent(message.event, message.data);
-      if (event) frames.push({ id: message.id, event });
-    },
-  });
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parser.feed(decoder.decode(value, { stream: true }));
-    if (until(frames)) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return frames;
-}
-
-const textOf = (frames: Frame[]) => frames.map((f) => (f.event.event === "delta" ? f.event.data.text : "")).join("");
-const deltas = (frames: Frame[]) => frames.filter((f) => f.event.event === "delta").length;
 
 describe.each(databases)("a chat's answer outlives its request (%s)", (_name, databaseUrl) => {
   const owner = cookieJar();
@@ -103,11 +71,6 @@ describe.each(databases)("a chat's answer outlives its request (%s)", (_name, da
 
   /** What the provider was asked (model discovery's GET /models aside). */
   const completions = () => fake.requests.filter((r) => r.path === "/v1/chat/completions");
-
-  const requestIdOf = (frames: Frame[]) => {
-    const meta = frames.find((f) => f.event.event === "meta")!.event;
-    return meta.event === "meta" ? meta.data.requestId : "";
-  };
 
   it("the browser leaving mid-answer does not stop it: one provider request, saved complete", async () => {
     const chatId = await newChat();

@@ -1,8 +1,9 @@
 import { createParser } from "eventsource-parser";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DESCRIBE_SYSTEM_PROMPT } from "../../server/images/describe-images.server";
 import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
-import { parseDirectives, startFakeProvider, type FakeProvider } from "./fake-provider";
+import { FAKE_IMAGE_DESCRIPTION, parseDirectives, startFakeProvider, type FakeProvider } from "./fake-provider";
 import { fakeReply } from "./fake-reply";
 import { recordedStreams } from "./provider-streams";
 
@@ -321,6 +322,58 @@ describe("fake provider", () => {
 
     expect((await fetch(`${base}/__fake/reset`, { method: "POST" })).status).toBe(204);
     expect(await (await fetch(`${base}/__fake/requests`)).json()).toEqual([]);
+  });
+
+  it("records each image_url part with its media type and decoded size, and answers as usual", async () => {
+    const png = Buffer.alloc(1234, 7);
+    const jpeg = Buffer.alloc(99, 1);
+    const part = (type: string, bytes: Buffer) => ({
+      type: "image_url",
+      image_url: { url: `data:${type};base64,${bytes.toString("base64")}` },
+    });
+    const messages = [
+      { role: "system", content: "Kiln's prompt" },
+      { role: "user", content: [{ type: "text", text: "build this" }, part("image/png", png), part("image/jpeg", jpeg)] },
+      { role: "assistant", content: "Here." },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "and this" },
+          { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+        ],
+      },
+    ];
+    const { events } = await readEvents(await chat("", { messages }));
+    expect(contentOf(events)).toBe(fakeReply("default"));
+    expect(fake.requests[0].images).toEqual([
+      { messageIndex: 1, mediaType: "image/png", bytes: 1234 },
+      { messageIndex: 1, mediaType: "image/jpeg", bytes: 99 },
+      { messageIndex: 3, mediaType: "", bytes: 0 },
+    ]);
+
+    await (await chat("a timer")).text();
+    expect(fake.requests[1].images).toEqual([]);
+  });
+
+  it("describes images when asked with Kiln's describer prompt, and still obeys the prompt's faults", async () => {
+    const image = { type: "image_url", image_url: { url: `data:image/png;base64,${Buffer.from("png").toString("base64")}` } };
+    const describe = (request: string) => [
+      { role: "system", content: DESCRIBE_SYSTEM_PROMPT },
+      { role: "user", content: [{ type: "text", text: request }, image] },
+    ];
+    const { events } = await readEvents(await chat("", { messages: describe("a timer like this") }));
+    expect(contentOf(events)).toBe(FAKE_IMAGE_DESCRIPTION);
+    expect((await chat("", { messages: describe("a timer [fake:status=503]") })).status).toBe(503);
+    // The describer's prompt without an image is an ordinary request.
+    const { events: plain } = await readEvents(
+      await chat("", {
+        messages: [
+          { role: "system", content: DESCRIBE_SYSTEM_PROMPT },
+          { role: "user", content: "hi" },
+        ],
+      }),
+    );
+    expect(contentOf(plain)).toBe(fakeReply("default"));
   });
 
   it("refuses a request without the required API key with a 401", async () => {

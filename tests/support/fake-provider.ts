@@ -8,6 +8,11 @@
  *
  * It also replays real providers' recorded response bodies byte for byte (`[fake:replay=FILE]`), from
  * the provider-streams folder of the shared folder CI puts beside the repository.
+ *
+ * Images: every `image_url` part a request carries is recorded (`images`: media type and decoded size),
+ * so tests can check that an image reached the provider as an image. Asked to describe images (Kiln's
+ * describer system prompt, server/images/describe-images.server.ts, with an image), it answers
+ * FAKE_IMAGE_DESCRIPTION; the prompt's fault directives still apply.
  */
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
@@ -15,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { DESCRIBE_SYSTEM_PROMPT } from "../../server/images/describe-images.server";
 import { CONTINUE_PROMPT } from "../../server/providers/answer-continuation";
 import { fakeReply, isFakeReplyName } from "./fake-reply";
 
@@ -67,6 +73,16 @@ export interface FakeDirectives {
   invalid: string[];
 }
 
+/** One `image_url` part of a request. */
+export interface RecordedImage {
+  /** Which of the request's messages held it. */
+  messageIndex: number;
+  /** A data URL's media type (`image/png`); empty for an image given by an http(s) URL. */
+  mediaType: string;
+  /** A data URL's decoded size in bytes; 0 for an http(s) URL. */
+  bytes: number;
+}
+
 export interface RecordedRequest {
   id: number;
   path: string;
@@ -81,6 +97,8 @@ export interface RecordedRequest {
   sentText: string;
   /** The reasoning the fake streams: its `reasoning_content` deltas, or the inside of its `<think>` block. */
   reasoningText: string;
+  /** The `image_url` parts of the request's messages, in order; empty when it had none. */
+  images: RecordedImage[];
   status: number;
   closedByClient: boolean;
   finished: boolean;
@@ -246,6 +264,27 @@ const chatRequest = z
   .passthrough();
 type ChatRequest = z.infer<typeof chatRequest>;
 type ChatMessage = ChatRequest["messages"][number];
+
+/** The fake's description of any image, for Kiln's describer (a text-only model's prompt then carries it). */
+export const FAKE_IMAGE_DESCRIPTION =
+  "A pomodoro timer: a dark navy card (#1e293b) centred on a black page, the time 25:00 in large white digits, and two rounded buttons below it, Start (orange, #f97316) and Reset (grey).";
+
+function imagesOf(messages: ChatMessage[]): RecordedImage[] {
+  return messages.flatMap((message, messageIndex) =>
+    (Array.isArray(message.content) ? message.content : [])
+      .filter((part) => part.type === "image_url")
+      .map((part) => {
+        const url = String((part.image_url as { url?: unknown } | undefined)?.url ?? "");
+        const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+        return { messageIndex, mediaType: data?.[1] ?? "", bytes: data ? Buffer.from(data[2], "base64").length : 0 };
+      }),
+  );
+}
+
+/** Kiln asking for a description of the images: its describer's system prompt, with at least one image. */
+function asksForDescription(messages: ChatMessage[]): boolean {
+  return messageText(messages[0]) === DESCRIBE_SYSTEM_PROMPT && imagesOf(messages).length > 0;
+}
 
 function messageText(message: ChatMessage | undefined): string {
   const content = message?.content;
@@ -603,6 +642,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       replyText: "",
       sentText: "",
       reasoningText: "",
+      images: [],
       status: 0,
       closedByClient: false,
       finished: false,
@@ -654,6 +694,7 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
       return reply(400, errorBody(400, { message }));
     }
     const body = parsed.data;
+    record.images = imagesOf(body.messages);
     const prompt = lastUserText(body.messages);
     const directives = parseDirectives(prompt);
     record.directives = directives;
@@ -669,7 +710,9 @@ export async function startFakeProvider(options: FakeProviderOptions = {}): Prom
     const attempt = (attempts.get(prompt) ?? 0) + 1;
     attempts.set(prompt, attempt);
     const replyName = attempt > 1 && directives.thenReply ? directives.thenReply : directives.reply;
-    const answer = remainderAfterPrefix(fakeReply(replyName), body.messages);
+    const answer = asksForDescription(body.messages)
+      ? FAKE_IMAGE_DESCRIPTION
+      : remainderAfterPrefix(fakeReply(replyName), body.messages);
     // A model continuing its own answer does not think again.
     const fresh = body.messages[body.messages.length - 1].role !== "assistant" && !asksForRest(body.messages);
     const reasoning = fresh ? reasoningPieces(directives.reasoningMs) : [];

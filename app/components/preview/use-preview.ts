@@ -1,6 +1,6 @@
 import { useActorRef } from "@xstate/react";
 import { useEffect } from "react";
-import { fromPromise } from "xstate";
+import { fromPromise, type InspectionEvent, type Observer } from "xstate";
 import { APP_ENTRY, type PreviewError } from "../../../machines/preview-protocol";
 import { previewMachine } from "../../../machines/preview.machine";
 import { diagnoseLocalRuntime } from "./diagnose-local-runtime";
@@ -23,11 +23,14 @@ export function usePreview({
   version,
   chatBusy = false,
   onFix,
+  inspect,
 }: {
   settings: PreviewSettings;
   version: ShownVersion | null;
   chatBusy?: boolean;
   onFix?: (request: { error: PreviewError; auto: boolean }) => void;
+  /** The page's statechart inspector, in development (app/hooks/use-statechart-inspector.ts). */
+  inspect?: Observer<InspectionEvent>;
 }) {
   const preview = useActorRef(
     previewMachine.provide({
@@ -39,7 +42,7 @@ export function usePreview({
         ),
       },
     }),
-    { input: { startTimeoutMs: settings.timeoutMs } },
+    { input: { startTimeoutMs: settings.timeoutMs }, inspect },
   );
 
   // Compared field by field: the caller builds a new object on every render.
