@@ -4,6 +4,7 @@
  * refused in the prompt box with a sentence, and nothing is sent.
  */
 import { expect } from "@playwright/test";
+import { randomBytes } from "node:crypto";
 import sharp from "sharp";
 import { completionRequests, resetFake } from "./fake-requests";
 import { status } from "./home-page";
@@ -48,8 +49,7 @@ test("a file that is not an image, or too large, is refused with a sentence and 
   await expect(page.getByRole("alert").or(page.getByText(/PNG, JPEG or WebP/))).toBeVisible();
   await expect(page.getByRole("list", { name: "Attached images" })).toHaveCount(0);
   // 6 MB of PNG (random pixels do not compress), over the 5 MiB limit.
-  const noise = Buffer.alloc(1400 * 1400 * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  const noise = randomBytes(1400 * 1400 * 3);
   const large = await sharp(noise, { raw: { width: 1400, height: 1400, channels: 3 } })
     .png()
     .toBuffer();

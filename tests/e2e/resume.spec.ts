@@ -7,6 +7,7 @@ import { expect } from "@playwright/test";
 import { completionRequests, resetFake } from "./fake-requests";
 import { status, submitPrompt } from "./home-page";
 import { test } from "./offline";
+import { startFlakyLink } from "../support/flaky-link";
 
 test.beforeEach(async () => {
   await resetFake();
@@ -30,18 +31,21 @@ test("a reload mid-answer shows the text so far, writing, then Done, with no Reg
   expect(await completionRequests()).toHaveLength(1);
 });
 
-test("the network dropping for 3 s reconnects by itself and keeps the text", async ({ page, context }) => {
-  await page.goto("/");
-  await submitPrompt(page, "A pomodoro timer [fake:reply=no-code][fake:tps=12]");
-  await expect(conversation(page)).toContainText("A pomodoro is a 25-minute", { timeout: 15_000 });
-  await context.setOffline(true);
-  await page.waitForTimeout(3_000);
-  await context.setOffline(false);
-  await expect(status(page)).toContainText("Reconnected", { timeout: 15_000 });
-  await expect(status(page)).toContainText("Done in", { timeout: 30_000 });
-  const text = await conversation(page).innerText();
-  // The whole answer once: nothing lost, nothing twice.
-  expect(text.split("A pomodoro is a 25-minute").length).toBe(2);
-  expect(text).toContain("ポモドーロ・テクニック");
-  expect(await completionRequests()).toHaveLength(1);
+test("the network dropping for 3 s reconnects by itself and keeps the text", async ({ page, baseURL }) => {
+  const link = await startFlakyLink(Number(new URL(baseURL!).port));
+  try {
+    await page.goto(`${link.url}/`);
+    await submitPrompt(page, "A pomodoro timer [fake:reply=no-code][fake:tps=12]");
+    await expect(conversation(page)).toContainText("A pomodoro is a 25-minute", { timeout: 15_000 });
+    await link.cut(3_000);
+    await expect(status(page)).toContainText("Reconnected", { timeout: 15_000 });
+    await expect(status(page)).toContainText("Done in", { timeout: 30_000 });
+    const text = await conversation(page).innerText();
+    // The whole answer once: nothing lost, nothing twice.
+    expect(text.split("A pomodoro is a 25-minute").length).toBe(2);
+    expect(text).toContain("ポモドーロ・テクニック");
+    expect(await completionRequests()).toHaveLength(1);
+  } finally {
+    await link.close();
+  }
 });
