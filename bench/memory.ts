@@ -5,7 +5,7 @@
  * collected.
  */
 import { fakeReply } from "../tests/support/fake-reply";
-import { streamOnce, streamProblem, type PathName, type StreamTarget } from "./clients";
+import { MODEL, streamOnce, streamProblem, type PathName, type StreamTarget } from "./clients";
 import { connectInspector, type Inspector } from "./inspector";
 import { readRss, type ChildServer } from "./processes";
 import { promptFor, resetFake } from "./relay";
@@ -130,6 +130,79 @@ export async function measureHeldStreams(
   }
 }
 
+export interface DetachedMeasurement {
+  generations: number;
+  baseline: MemorySnapshot;
+  detached: MemorySnapshot;
+  /** Provider calls still running with every page gone: all of them, if generations outlive requests. */
+  upstreamRunning: number;
+  problems: string[];
+}
+
+/**
+ * Chat generations with nobody attached: `count` chats each start a slow answer (one token per
+ * second), every client leaves after its first delta, and memory is read while the generations run
+ * on by themselves (within KILN_DETACHED_GRACE_MS). Then each is stopped.
+ */
+export async function measureDetachedGenerations(
+  server: ChildServer,
+  fakeUrl: string,
+  count: number,
+  log: (line: string) => void = () => {},
+): Promise<DetachedMeasurement> {
+  const inspector = await connectInspector(server.inspectorUrl!);
+  const problems: string[] = [];
+  let cookie = "";
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(cookie && { Cookie: cookie }) },
+      body: JSON.stringify(body),
+    });
+    cookie ||= response.headers.get("set-cookie")?.split(";")[0] ?? "";
+    return response;
+  };
+  try {
+    await resetFake(fakeUrl);
+    const chats: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const created = await post("/api/chats", { model: MODEL, title: `detached ${i}` });
+      if (!created.ok) problems.push(`POST /api/chats: ${created.status}`);
+      else chats.push(((await created.json()) as { id: string }).id);
+    }
+    await sleep(500);
+    const baseline = await snapshot(server.pid, inspector);
+    const slow = promptFor("default", "[fake:tps=1]");
+    await Promise.all(
+      chats.map(async (chatId) => {
+        const response = await post("/api/chat", { model: MODEL, chatId, messages: [{ role: "user", content: slow }] });
+        const reader = response.body!.getReader();
+        let seen = "";
+        while (!seen.includes("event: delta")) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          seen += new TextDecoder().decode(value);
+        }
+        // The page leaves: the generation goes on without it.
+        await reader.cancel();
+      }),
+    );
+    log(`  ${chats.length} generations detached`);
+    await sleep(2_000);
+    const detached = await snapshot(server.pid, inspector);
+    const requests = (await (await fetch(`${new URL(fakeUrl).origin}/__fake/requests`)).json()) as Array<{
+      path: string;
+      endedAt?: number;
+    }>;
+    const upstreamRunning = requests.filter((r) => r.path.endsWith("/chat/completions") && r.endedAt === undefined).length;
+    await Promise.all(chats.map((chatId) => post(`/api/chats/${chatId}/stop`, {})));
+    await resetFake(fakeUrl);
+    return { generations: chats.length, baseline, detached, upstreamRunning, problems };
+  } finally {
+    inspector.close();
+  }
+}
+
 export interface LeakMeasurement {
   concurrency: number;
   checkpoints: { streams: number; memory: MemorySnapshot }[];
@@ -173,8 +246,24 @@ export const value = (m: MemorySnapshot, key: keyof MemorySnapshot | typeof obje
   key === objects ? m.heapAfterGc - m.codeAfterGc : m[key];
 const kib = (bytes: number) => bytes / 1024;
 
-export function memoryTable(holds: HoldMeasurement[], leak: LeakMeasurement | undefined): Table {
+export function memoryTable(
+  holds: HoldMeasurement[],
+  leak: LeakMeasurement | undefined,
+  detached?: DetachedMeasurement,
+): Table {
   const rows: Table["rows"] = [];
+  if (detached && detached.generations > 0) {
+    const per = (key: keyof MemorySnapshot | typeof objects) =>
+      kib((value(detached.detached, key) - value(detached.baseline, key)) / detached.generations);
+    rows.push([
+      `kiln: per detached generation (${detached.generations}, no page attached), KiB`,
+      per("rss"),
+      per("rssAfterGc"),
+      per("heapAfterGc"),
+      per(objects),
+    ]);
+    rows.push([`kiln: provider calls running with every page gone`, detached.upstreamRunning, "", "", ""]);
+  }
   for (const h of holds) {
     const per = (key: keyof MemorySnapshot | typeof objects) => kib((value(h.held, key) - value(h.baseline, key)) / h.streams);
     rows.push([

@@ -16,7 +16,15 @@ import { budgetTable } from "./budgets";
 import { followUpTable, followUpTurnsTable, measureFollowUps, type FollowUpMeasurement } from "./follow-ups";
 import { connectInspector, timeByArea, topFunctions } from "./inspector";
 import { measurePreview, previewTable, previewWeightTable, type PreviewMeasurement } from "./preview";
-import { measureHeldStreams, measureLeak, memoryTable, type HoldMeasurement, type LeakMeasurement } from "./memory";
+import {
+  measureDetachedGenerations,
+  measureHeldStreams,
+  measureLeak,
+  memoryTable,
+  type DetachedMeasurement,
+  type HoldMeasurement,
+  type LeakMeasurement,
+} from "./memory";
 import {
   cpuMark,
   hasProductionBuild,
@@ -165,6 +173,7 @@ const results: {
   relay?: RelayMeasurement;
   throughput?: ThroughputMeasurement;
   holds?: HoldMeasurement[];
+  detached?: DetachedMeasurement;
   leak?: LeakMeasurement;
   browser?: BrowserMeasurement[];
   preview?: PreviewMeasurement;
@@ -255,7 +264,12 @@ try {
       results.leak = await measureLeak(kiln, fake.url, checkpoints, int("leak-concurrency", values["leak-concurrency"]), log);
       await kiln.stop();
     }
-    tables.push(memoryTable(results.holds, results.leak));
+    {
+      const kiln = keep(await startKiln(fake.url, { inspect: true }));
+      results.detached = await measureDetachedGenerations(kiln, fake.url, holdStreams, log);
+      await kiln.stop();
+    }
+    tables.push(memoryTable(results.holds, results.leak, results.detached));
     phaseDone("memory");
   }
 

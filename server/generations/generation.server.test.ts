@@ -101,3 +101,39 @@ describe("the registry", () => {
     expect(generations.latestFor("c")).toBe(second);
   });
 });
+
+describe("a copy of another replica's generation", () => {
+  it("takes database frames only in order, and never sends a browser what it already has", () => {
+    const copy = new Generation({ id: "g", chatId: "c", graceMs: 60_000 });
+    expect(copy.publishCopied({ seq: 1, event: delta("a") })).toBe(true);
+    // Seq 3 before 2 (a write not visible yet): refused, read again later.
+    expect(copy.publishCopied({ seq: 3, event: delta("c") })).toBe(false);
+    expect(copy.publishCopied({ seq: 2, event: delta("b") })).toBe(true);
+    // The browser already has up to 3 (from the replica it left); the copy is behind at 2.
+    const received: GenerationFrame[] = [];
+    copy.attach(3, (frame) => received.push(frame));
+    expect(copy.publishCopied({ seq: 3, event: delta("c") })).toBe(true);
+    expect(copy.publishCopied({ seq: 4, event: delta("d") })).toBe(true);
+    expect(received.map((f) => f.seq)).toEqual([4]);
+  });
+});
+
+describe("handing a generation over (a draining replica)", () => {
+  it("stops the provider call without a final event, starts no grace period, and disconnects browsers when told", () => {
+    const generation = new Generation({ id: "g", chatId: "c", graceMs: 0 });
+    let disconnected = 0;
+    const detach = generation.attach(
+      0,
+      () => {},
+      () => disconnected++,
+    );
+    generation.handOver();
+    expect(generation.signal.aborted).toBe(true);
+    expect(generation.stopReason).toBe("handed_over");
+    expect(generation.finished).toBe(false);
+    generation.disconnectAll();
+    expect(disconnected).toBe(1);
+    detach();
+    expect(generation.stopReason).toBe("handed_over");
+  });
+});

@@ -78,14 +78,20 @@ test("a share link opens the version read-only in a fresh browser", async ({ pag
   await stranger.close();
 });
 
-test("reloading during a stream shows what is saved and offers to regenerate", async ({ page }) => {
+test("reloading during a stream attaches to it; after Stop, a reload offers to regenerate", async ({ page }) => {
   await startChat(page, "A slow timer [fake:tps=10]");
   await expect(page.getByRole("status")).toContainText("Writing…");
   await page.reload();
-  // The prompt was saved before the provider was called; the page does not send it again by itself.
+  // The answer went on on the server: the page attaches to it and never sends the prompt again.
   await expect(conversation(page).locator(".message.user")).toHaveText(["A slow timer [fake:tps=10]"]);
-  await expect(page.getByRole("button", { name: "Regenerate" })).toBeVisible();
+  await expect(page.getByRole("status")).toContainText("Writing…");
   expect(await completionRequests()).toHaveLength(1);
+  // Stop is said to the server: the provider call ends, the answer so far is saved as stopped.
+  await page.getByRole("button", { name: "Stop" }).click();
+  await expect(page.getByRole("status")).toContainText("Stopped");
+  await expect.poll(async () => (await completionRequests())[0].closedByClient).toBe(true);
+  await page.reload();
+  await expect(page.getByRole("button", { name: "Regenerate" })).toBeVisible();
   await page.getByRole("button", { name: "Regenerate" }).click();
   await expect(page.getByRole("status")).toContainText("Writing…");
   const requests = await completionRequests();
