@@ -246,11 +246,7 @@ export const value = (m: MemorySnapshot, key: keyof MemorySnapshot | typeof obje
   key === objects ? m.heapAfterGc - m.codeAfterGc : m[key];
 const kib = (bytes: number) => bytes / 1024;
 
-export function memoryTable(
-  holds: HoldMeasurement[],
-  leak: LeakMeasurement | undefined,
-  detached?: DetachedMeasurement,
-): Table {
+export function memoryTable(holds: HoldMeasurement[], leak: LeakMeasurement | undefined, detached?: DetachedMeasurement): Table {
   const rows: Table["rows"] = [];
   if (detached && detached.generations > 0) {
     const per = (key: keyof MemorySnapshot | typeof objects) =>
