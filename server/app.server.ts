@@ -22,6 +22,11 @@ export interface KilnAppOptions {
   build?: ServerBuild;
 }
 
+/** `POST /api/chat` and `GET /api/chats/:id/stream`: server-sent events, never compressed. */
+function isAnswerStream(path: string): boolean {
+  return path === "/api/chat" || (path.startsWith("/api/chats/") && path.endsWith("/stream"));
+}
+
 export function createKilnApp({ services, vite, build }: KilnAppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -33,12 +38,12 @@ export function createKilnApp({ services, vite, build }: KilnAppOptions): expres
   app.use(requestLog(services.logger));
   app.use(httpMetrics(services.metrics));
   // Compress pages and assets, never the SSE stream: gzip would hold deltas back until its buffer fills.
-  app.use(
-    compression({
-      filter: (req, res) =>
-        !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
-    }),
-  );
+  // The answer streams are not even wrapped (compression's wrapper costs on every write of a delta).
+  const compress = compression({
+    filter: (req, res) =>
+      !String(res.getHeader("Content-Type") ?? "").startsWith("text/event-stream") && compression.filter(req, res),
+  });
+  app.use((req, res, next) => (isAnswerStream(req.path) ? next() : compress(req, res, next)));
   // The preview frame and its scripts carry their own policy, so they come before the pages' one.
   app.use(previewFrameRoutes());
   app.use(

@@ -137,3 +137,13 @@ describe("handing a generation over (a draining replica)", () => {
     expect(generation.stopReason).toBe("handed_over");
   });
 });
+
+describe("what the registry keeps after the end", () => {
+  it("forgets a generation without a chat at once: nothing can attach to it", async () => {
+    const generations = new Generations(10_000);
+    generations.start({ id: "plain", graceMs: 0 }, async (g) => g.publish(done));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(generations.get("plain")).toBeUndefined();
+    expect(generations.size).toBe(0);
+  });
+});

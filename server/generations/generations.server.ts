@@ -27,7 +27,8 @@ export class Generations {
           this.latestByChat.delete(generation.chatId);
         }
       };
-      if (this.retentionMs === 0) forget();
+      // Only a chat's generation can be come back to; one without a chat is forgotten at once.
+      if (this.retentionMs === 0 || !generation.chatId) forget();
       else setTimeout(forget, this.retentionMs).unref?.();
     });
     return generation;
