@@ -5,6 +5,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { debianChromium } from "./tests/support/debian-chromium";
 
 const KILN_PORT = Number(process.env.KILN_E2E_PORT ?? 4173);
 /** A second Kiln, in Sandpack preview mode; the test workers find it in KILN_E2E_SANDPACK_URL. */
@@ -25,11 +26,7 @@ export default defineConfig({
   reporter: [["list"], ["json", { outputFile: "test-results/e2e.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${KILN_PORT}`,
-    browserName: "chromium",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    },
+    ...debianChromium,
     trace: "retain-on-failure",
   },
   webServer: [

@@ -7,6 +7,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
+import { debianChromium } from "./tests/support/debian-chromium";
 
 const KILN_PORT = 4180;
 // The fake's port is fixed by tests/support/fake-providers.dev.json.
@@ -24,11 +25,7 @@ export default defineConfig({
   reporter: [["list"], ["json", { outputFile: "test-results/e2e-dev.json" }]],
   use: {
     baseURL: `http://127.0.0.1:${KILN_PORT}`,
-    browserName: "chromium",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    },
+    ...debianChromium,
     trace: "retain-on-failure",
   },
   webServer: [

@@ -12,6 +12,7 @@ import { topFunctions, type CpuProfile } from "./inspector";
 import { root } from "./processes";
 import { sum, type Table } from "./stats";
 import { writeFileSync } from "node:fs";
+import { CHROMIUM_ARGS } from "../tests/support/debian-chromium";
 
 export interface BrowserConfig {
   kilnUrl: string;
@@ -151,7 +152,7 @@ export async function measureBrowser(config: BrowserConfig, log: (line: string) 
   };
   const browser = await chromium.launch({
     executablePath: config.executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });

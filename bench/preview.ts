@@ -19,6 +19,7 @@ import { fakeReply } from "../tests/support/fake-reply";
 import type { JsFile } from "./browser";
 import { root } from "./processes";
 import { median, sum, type Table } from "./stats";
+import { CHROMIUM_ARGS } from "../tests/support/debian-chromium";
 
 export interface PreviewConfig {
   kilnUrl: string;
@@ -300,7 +301,7 @@ export async function measurePreview(config: PreviewConfig, log: (line: string) 
   };
   const browser = await chromium.launch({
     executablePath: config.executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     // Offline without Playwright's routing, which would turn the HTTP cache off (and with it the warm case).
     proxy: { server: DEAD_PROXY, bypass: [...LOCAL_HOSTS].join(",") },
   });
