@@ -824,6 +824,18 @@ describe("loadConfig: KILN_REQUEST_TIMEOUT_MS", () => {
   });
 });
 
+describe("loadConfig: KILN_DETACHED_GRACE_MS", () => {
+  it("lets a chat's answer run on 60 s with no page attached by default; 0 stops it when the last page leaves", () => {
+    expect(loadConfig({}, noFiles).detachedGraceMs).toBe(60_000);
+    expect(loadConfig({ KILN_DETACHED_GRACE_MS: "0" }, noFiles).detachedGraceMs).toBe(0);
+    expect(loadConfig({ KILN_DETACHED_GRACE_MS: "300000" }, noFiles).detachedGraceMs).toBe(300_000);
+  });
+
+  it.each(["-1", "a minute", "1.5"])("refuses KILN_DETACHED_GRACE_MS=%s, naming the variable", (value) => {
+    expect(configError({ KILN_DETACHED_GRACE_MS: value }).message).toMatch(/^KILN_DETACHED_GRACE_MS /);
+  });
+});
+
 describe("loadConfig: KILN_AUTH_HEADER", () => {
   it("is off by default", () => {
     expect(loadConfig({}, noFiles).authHeader).toBeUndefined();
