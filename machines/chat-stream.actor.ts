@@ -67,23 +67,25 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
   const resumePoint = (): ResumePoint | undefined => (input.chatId && generationId ? { generationId, lastEventId } : undefined);
   const lost = (message: string) =>
     emit({ type: "connection.failed", error: { code: "connection_lost", message, retryable: true }, resume: resumePoint() });
+  // Coming back to a chat's running answer is a GET of its stream; anything else starts a turn.
+  const reattach = input.resume && input.chatId ? { chatId: input.chatId, resume: input.resume } : undefined;
   let response: Response;
   try {
-    response = await fetch(
-      input.resume && input.chatId ? generationStreamUrl(input.url, input.chatId, input.resume) : input.url,
-      input.resume && input.chatId
-        ? { headers: { Accept: "text/event-stream", "Last-Event-ID": String(input.resume.lastEventId) }, signal }
-        : {
-            method: "POST",
-            headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-            body: JSON.stringify({
-              model: input.model,
-              messages: input.messages,
-              ...(input.chatId ? { chatId: input.chatId, ...(input.regenerate ? { regenerate: true } : {}) } : {}),
-            }),
-            signal,
-          },
-    );
+    response = reattach
+      ? await fetch(generationStreamUrl(input.url, reattach.chatId, reattach.resume), {
+          headers: { Accept: "text/event-stream", "Last-Event-ID": String(reattach.resume.lastEventId) },
+          signal,
+        })
+      : await fetch(input.url, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+          body: JSON.stringify({
+            model: input.model,
+            messages: input.messages,
+            ...(input.chatId ? { chatId: input.chatId, ...(input.regenerate ? { regenerate: true } : {}) } : {}),
+          }),
+          signal,
+        });
   } catch {
     if (!signal.aborted) lost("Kiln's server could not be reached. Check your connection.");
     return;
@@ -101,7 +103,7 @@ export async function runChatStream(input: ChatStreamInput, signal: AbortSignal,
     });
     return;
   }
-  if (input.resume) emit({ type: "connection.resumed" });
+  if (reattach) emit({ type: "connection.resumed" });
 
   let ended = false;
   // Deltas (and reasoning, which a reasoning model sends as fast) are merged until the next animation

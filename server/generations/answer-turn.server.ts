@@ -8,8 +8,7 @@ import { SERVER_SHUTTING_DOWN, type WireEvent } from "../../machines/wire-events
 import { resolveEditAnswer } from "../../machines/edit-blocks";
 import { usageFigures, type ReceiptFigures } from "../../machines/receipt";
 import { saveAnswer, type SavedTurn } from "../chat-persistence.server";
-import type { ContextResult } from "../context-builder";
-import { DEFAULT_MODEL_LIMITS } from "../context-builder";
+import { DEFAULT_MODEL_LIMITS, type ContextResult, type MessageImage } from "../context-builder";
 import type { StoredMessageState } from "../db/chat-store";
 import type { ResolvedModel } from "../providers/factory.server";
 import { resilientCompletion, type AttemptStats } from "../providers/resilient-completion.server";
@@ -18,7 +17,6 @@ import { FOLLOW_UP_SYSTEM_PROMPT, SYSTEM_PROMPT, WHOLE_FILE_SYSTEM_PROMPT } from
 import { withWholeFileFallback } from "../whole-file-fallback";
 import { Generation } from "./generation.server";
 import type { ChatMessage } from "../chat-request";
-import type { MessageImage } from "../context-builder";
 import { describeImages, promptWithDescription } from "../images/describe-images.server";
 import { planTurn } from "../turn-plan";
 

@@ -53,7 +53,6 @@ export class Generation {
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
   private finishedAt: number | undefined;
   private stopReasonValue: StopReason | undefined;
-  private readonly endWaiters = new Set<() => void>();
 
   constructor(options: GenerationOptions) {
     this.id = options.id;
@@ -87,10 +86,6 @@ export class Generation {
     return this.log.length;
   }
 
-  get attached(): number {
-    return this.listeners.size;
-  }
-
   /** Appends an event to the log and hands it to every attached browser. A finished log takes no more. */
   publish(event: WireEvent): void {
     this.append({ seq: this.log.length + 1, event });
@@ -113,8 +108,10 @@ export class Generation {
     const final = event.event === "done" || event.event === "error";
     // Finished first, so a browser detaching on the final event starts no grace period.
     if (final) this.finishedAt = Date.now();
-    for (const observer of [...this.observers]) observer(frame);
-    for (const attachment of [...this.listeners]) attachment.listener(frame);
+    // Set iteration tolerates a listener detaching itself (a browser closing on the final event):
+    // no copy of the sets for every delta.
+    for (const observer of this.observers) observer(frame);
+    for (const attachment of this.listeners) attachment.listener(frame);
     if (final) this.finish();
   }
 
@@ -183,12 +180,6 @@ export class Generation {
     return { event: "error", data: { code: GENERATION_STOPPED, message, retryable: true } };
   }
 
-  /** Resolves once the log is finished. */
-  whenFinished(): Promise<void> {
-    if (this.finished) return Promise.resolve();
-    return new Promise((resolve) => this.endWaiters.add(resolve));
-  }
-
   /** Starts the grace period for a generation nobody is attached to yet (e.g. its first request already left). */
   startGraceIfUnattached(): void {
     if (this.listeners.size === 0) this.startGrace();
@@ -197,8 +188,6 @@ export class Generation {
   private finish(): void {
     this.clearGrace();
     this.observers.clear();
-    for (const wake of this.endWaiters) wake();
-    this.endWaiters.clear();
   }
 
   private startGrace(): void {

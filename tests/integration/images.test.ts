@@ -4,7 +4,6 @@
  * chat's link; bad input is refused with a stable code and nothing is stored. SQLite, and Postgres
  * with TEST_DATABASE_URL.
  */
-import http from "node:http";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { sqlitePath } from "../../server/db/open-chat-store.server";
 import { cookieJar, type CookieJar } from "../support/cookie-jar";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
+import { pacedUpload } from "../support/paced-upload";
 
 const MODEL = "deepseek-ai/DeepSeek-V3";
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -60,49 +60,9 @@ async function storedImages(databaseUrl: string, chatId: string): Promise<number
   }
 }
 
-interface PacedUpload {
-  status: number;
-  code: string | undefined;
-  connection: string | undefined;
-  /** Bytes of the body written when the answer arrived. */
-  sent: number;
-}
-
-/**
- * POSTs `total` bytes typed image/png in 64 kB writes, one every 10 ms, and stops as soon as the
- * answer arrives, so `sent` says how far the upload had got (socket buffers would swallow megabytes
- * at once; only pacing shows when the server answered).
- */
-function pacedUpload(url: string, total: number, headers: Record<string, string>): Promise<PacedUpload> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "POST", headers: { "Content-Type": "image/png", ...headers } });
-    let sent = 0;
-    let answered = false;
-    request.on("response", (response) => {
-      answered = true;
-      const sentWhenAnswered = sent;
-      let body = "";
-      response.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-      response.on("end", () => {
-        const code = (JSON.parse(body) as { error?: { code?: string } }).error?.code;
-        resolve({ status: response.statusCode!, code, connection: response.headers.connection, sent: sentWhenAnswered });
-        request.destroy();
-      });
-    });
-    // The server closes the connection after its answer; the rest of the upload then fails, as it should.
-    request.on("error", (error) => {
-      if (!answered) reject(error);
-    });
-    const piece = Buffer.alloc(64 * 1024, 0x42);
-    const writeNext = () => {
-      if (answered || request.destroyed) return;
-      if (sent >= total) return void request.end();
-      sent += piece.byteLength;
-      if (request.write(piece)) setTimeout(writeNext, 10);
-      else request.once("drain", () => setTimeout(writeNext, 10));
-    };
-    writeNext();
-  });
+/** `total` bytes typed image/png in 64 kB writes (tests/support/paced-upload.ts). */
+function uploadImageBytes(url: string, total: number, headers: Record<string, string>) {
+  return pacedUpload(url, { total, headers: { "Content-Type": "image/png", ...headers }, piece: Buffer.alloc(64 * 1024, 0x42) });
 }
 
 describe.each(databases)("images (%s)", (_name, databaseUrl) => {
@@ -217,7 +177,7 @@ describe.each(databases)("images (%s)", (_name, databaseUrl) => {
     const owner = cookieJar();
     const chatId = await newChat(owner);
     const total = 6 * 1024 * 1024;
-    const result = await pacedUpload(`${kiln.url}/api/chats/${chatId}/images`, total, {
+    const result = await uploadImageBytes(`${kiln.url}/api/chats/${chatId}/images`, total, {
       "Content-Length": String(total),
       Cookie: owner.cookie!,
     });
@@ -231,7 +191,7 @@ describe.each(databases)("images (%s)", (_name, databaseUrl) => {
     const chatId = await newChat(owner);
     // Far past the limit, so that socket buffers (megabytes on loopback) cannot hide whether it read on.
     const total = 16 * 1024 * 1024;
-    const result = await pacedUpload(`${kiln.url}/api/chats/${chatId}/images`, total, { Cookie: owner.cookie! });
+    const result = await uploadImageBytes(`${kiln.url}/api/chats/${chatId}/images`, total, { Cookie: owner.cookie! });
     expect(result).toMatchObject({ status: 413, code: "image_too_large" });
     expect(result.sent).toBeLessThan(12 * 1024 * 1024);
   });

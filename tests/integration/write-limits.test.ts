@@ -3,10 +3,10 @@
  * answer comes before the client has finished sending), the per-client rate limit with a bucket per
  * kind of write, and the request timeout, which cuts a slow upload but never a long answer stream.
  */
-import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeProvider, type FakeProvider } from "../support/fake-provider";
+import { pacedUpload } from "../support/paced-upload";
 import { startKilnServer, type KilnServer } from "../support/kiln-server";
 import { readSse } from "../support/read-sse";
 
@@ -26,52 +26,12 @@ function startKiln(env: Record<string, string> = {}) {
   return startKilnServer({ TOGETHER_API_KEY: "k", TOGETHER_BASE_URL: fake.url, ...env });
 }
 
-interface LargeUpload {
-  status: number;
-  connection: string | undefined;
-  code: string | undefined;
-  /** Bytes of the body written to the socket when the answer arrived. */
-  sent: number;
-}
-
-/**
- * POSTs 5 MB of JSON-typed body in 16 kB writes, one every 10 ms (about 3 s for the whole body; the
- * kernel's socket buffers would swallow megabytes at once, so only pacing says when the server
- * answered), and stops writing as soon as the answer arrives: `sent` then says how far the upload
- * had got. A server that read the whole body first could only answer once `sent` is 5 MB.
- */
-function uploadFiveMegabytes(url: string, { chunked }: { chunked: boolean }): Promise<LargeUpload> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...(chunked ? {} : { "Content-Length": String(FIVE_MB) }) },
-    });
-    let sent = 0;
-    let answered = false;
-    request.on("response", (response) => {
-      answered = true;
-      const sentWhenAnswered = sent;
-      let body = "";
-      response.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
-      response.on("end", () => {
-        const code = (JSON.parse(body) as { error?: { code?: string } }).error?.code;
-        resolve({ status: response.statusCode!, connection: response.headers.connection, code, sent: sentWhenAnswered });
-        request.destroy();
-      });
-    });
-    // The server closes the connection after its answer; the rest of the upload then fails, as it should.
-    request.on("error", (error) => {
-      if (!answered) reject(error);
-    });
-    const piece = Buffer.alloc(16_000, 0x20);
-    const writeNext = () => {
-      if (answered || request.destroyed) return;
-      if (sent >= FIVE_MB) return void request.end();
-      sent += piece.byteLength;
-      if (request.write(piece)) setTimeout(writeNext, 10);
-      else request.once("drain", () => setTimeout(writeNext, 10));
-    };
-    writeNext();
+/** 5 MB of JSON-typed body in 16 kB writes (tests/support/paced-upload.ts), about 3 s for the whole. */
+function uploadFiveMegabytes(url: string, { chunked }: { chunked: boolean }) {
+  return pacedUpload(url, {
+    total: FIVE_MB,
+    headers: { "Content-Type": "application/json", ...(chunked ? {} : { "Content-Length": String(FIVE_MB) }) },
+    piece: Buffer.alloc(16_000, 0x20),
   });
 }
 
